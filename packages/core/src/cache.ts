@@ -1,0 +1,101 @@
+import { DescopeMcpError, UpstreamUnavailableError } from "./errors.js";
+
+export interface CachedValueOptions {
+  /** A value older than this is reloaded in the background on the next `get()`. */
+  maxAgeMs: number;
+  /** After a failed load, `get()` fails fast for this long instead of calling upstream again. */
+  failureBackoffMs: number;
+  now: () => number;
+}
+
+/**
+ * One upstream value (a discovery document, a JWKS) with single-flight loading: however many
+ * callers ask at once, one load runs and all of them share its outcome. A stale value is served
+ * when a reload fails; a failed cold load is remembered for `failureBackoffMs` so an outage does
+ * not turn every request into an upstream call.
+ */
+export class CachedValue<T> {
+  private value: T | undefined;
+  private loadedAt = Number.NEGATIVE_INFINITY;
+  private attemptedAt = Number.NEGATIVE_INFINITY;
+  private inflight: Promise<T> | undefined;
+  private failure: { error: unknown; at: number } | undefined;
+  /** How many loads were started (for tests, benchmarks and metrics). */
+  loads = 0;
+
+  constructor(
+    private readonly load: () => Promise<T>,
+    private readonly options: CachedValueOptions,
+  ) {}
+
+  /**
+   * The cached value when there is one (a stale one starts a background reload and is served
+   * meanwhile); otherwise a (shared) load.
+   */
+  get(): Promise<T> {
+    const now = this.options.now();
+    if (this.value !== undefined) {
+      if (
+        now - this.loadedAt >= this.options.maxAgeMs &&
+        !this.inflight &&
+        now - this.attemptedAt >= this.options.failureBackoffMs
+      ) {
+        this.reload().catch(() => undefined);
+      }
+      return Promise.resolve(this.value);
+    }
+    if (this.inflight) return this.inflight;
+    if (this.failure && now - this.failure.at < this.options.failureBackoffMs) {
+      return Promise.reject(this.backoffError(now));
+    }
+    return this.reload();
+  }
+
+  /** Starts a load (or joins the one in flight), whatever the age of the cached value. */
+  reload(): Promise<T> {
+    if (this.inflight) return this.inflight;
+    this.loads++;
+    this.attemptedAt = this.options.now();
+    const run = async (): Promise<T> => {
+      try {
+        const value = await this.load();
+        this.value = value;
+        this.loadedAt = this.options.now();
+        this.failure = undefined;
+        return value;
+      } catch (error) {
+        this.failure = { error, at: this.options.now() };
+        if (this.value !== undefined) return this.value; // stale-if-error
+        throw error;
+      } finally {
+        this.inflight = undefined;
+      }
+    };
+    this.inflight = run();
+    return this.inflight;
+  }
+
+  /** Milliseconds since the last load attempt started (successful or not). */
+  sinceLastAttempt(): number {
+    return this.options.now() - this.attemptedAt;
+  }
+
+  /** Whether the last load attempt failed. */
+  get lastLoadFailed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  peek(): T | undefined {
+    return this.value;
+  }
+
+  private backoffError(now: number): unknown {
+    const failure = this.failure as { error: unknown; at: number };
+    const remainingSeconds = (this.options.failureBackoffMs - (now - failure.at)) / 1000;
+    if (failure.error instanceof UpstreamUnavailableError) {
+      return new UpstreamUnavailableError(failure.error.message, remainingSeconds);
+    }
+    if (failure.error instanceof DescopeMcpError) return failure.error;
+    return new UpstreamUnavailableError("Descope is unavailable", remainingSeconds);
+  }
+}

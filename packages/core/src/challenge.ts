@@ -1,0 +1,101 @@
+import { DescopeMcpError, InsufficientScopeError, UpstreamUnavailableError } from "./errors.js";
+
+/** A transport-neutral HTTP answer: adapters write it verbatim. */
+export interface AuthErrorResult {
+  status: number;
+  headers: Record<string, string>;
+  /** JSON text. */
+  body: string;
+}
+
+export interface ChallengeParams {
+  error?: string | undefined;
+  errorDescription?: string | undefined;
+  scope?: readonly string[] | undefined;
+  resourceMetadata: string;
+}
+
+/**
+ * Makes a value safe inside an RFC 7230 quoted-string: drops control characters and anything
+ * outside printable ASCII (a header must be a byte string), then escapes `\` and `"`.
+ */
+export function quoteHeaderValue(value: string): string {
+  const printable = value
+    .replace(/[^\x20-\x7e]+/g, " ")
+    .replace(/ {2,}/g, " ")
+    .trim();
+  return `"${printable.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Builds an RFC 6750 §3 `WWW-Authenticate: Bearer …` value. */
+export function buildChallenge(params: ChallengeParams): string {
+  const parts: string[] = [];
+  if (params.error) parts.push(`error=${quoteHeaderValue(params.error)}`);
+  if (params.error && params.errorDescription) {
+    parts.push(`error_description=${quoteHeaderValue(params.errorDescription)}`);
+  }
+  if (params.scope && params.scope.length > 0) parts.push(`scope=${quoteHeaderValue(params.scope.join(" "))}`);
+  parts.push(`resource_metadata=${quoteHeaderValue(params.resourceMetadata)}`);
+  return `Bearer ${parts.join(", ")}`;
+}
+
+const CHALLENGE_CODES = new Set([
+  "unauthorized",
+  "invalid_request",
+  "invalid_token",
+  "token_expired",
+  "insufficient_scope",
+]);
+
+const BASE_HEADERS = {
+  "content-type": "application/json",
+  "cache-control": "no-store",
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": "WWW-Authenticate",
+} as const;
+
+/**
+ * Maps any thrown value to the answer a client must get. Known errors keep their status and
+ * challenge; anything else becomes a 500 that reveals nothing.
+ */
+export function errorResult(
+  error: unknown,
+  context: { resourceMetadata: string; scope?: readonly string[] | undefined },
+): AuthErrorResult {
+  if (!(error instanceof DescopeMcpError)) {
+    return {
+      status: 500,
+      headers: { ...BASE_HEADERS },
+      body: JSON.stringify({ error: "server_error", error_description: "Internal authorization error" }),
+    };
+  }
+  const headers: Record<string, string> = { ...BASE_HEADERS };
+  const body = error.toJSON();
+  if (CHALLENGE_CODES.has(error.code)) {
+    const scope = error instanceof InsufficientScopeError ? error.combinedScopes : context.scope;
+    headers["www-authenticate"] = buildChallenge({
+      error: error.code === "unauthorized" ? undefined : error.oauthError,
+      errorDescription: error.message,
+      scope,
+      resourceMetadata: context.resourceMetadata,
+    });
+  }
+  if (error instanceof UpstreamUnavailableError) headers["retry-after"] = String(error.retryAfterSeconds);
+  if (error.code === "configuration") {
+    // Configuration problems are the operator's to read in logs, not the client's.
+    return {
+      status: 500,
+      headers,
+      body: JSON.stringify({
+        error: "server_error",
+        error_description: "Authorization is misconfigured on this server",
+      }),
+    };
+  }
+  return { status: error.status, headers, body: JSON.stringify(body) };
+}
+
+/** `errorResult` as a Web `Response`. */
+export function toResponse(result: AuthErrorResult): Response {
+  return new Response(result.body, { status: result.status, headers: result.headers });
+}

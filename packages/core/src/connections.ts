@@ -1,0 +1,167 @@
+import { decodeJwt } from "jose";
+import {
+  ConfigurationError,
+  ConnectionDeniedError,
+  ConnectionNotFoundError,
+  InvalidRequestError,
+  UpstreamError,
+} from "./errors.js";
+import { type FetchLike, upstreamJson } from "./http.js";
+import type { DescopeSession } from "./session.js";
+
+/** A third-party access token released by Descope. Treat `accessToken` as a secret. */
+export interface ConnectionToken {
+  accessToken: string;
+  expiresAt?: Date;
+  scopes?: string[];
+}
+
+interface CallerCredentials {
+  /** The verified session of the caller; its token authenticates the call (default). */
+  session?: Pick<DescopeSession, "token" | "userId">;
+  /** The caller's MCP access token, when there is no session object at hand. */
+  accessToken?: string;
+  /** Authenticate with the management key instead of the caller's token (needs `managementKey`). */
+  useManagementKey?: boolean;
+  /** Skip Descope's cache and refresh the third-party token. */
+  forceRefresh?: boolean;
+}
+
+export interface GetUserConnectionTokenParams extends CallerCredentials {
+  /** The Descope outbound (connection) app ID, e.g. `google-calendar`. */
+  appId: string;
+  /** Scopes the third-party token must have; omit for the latest token. */
+  scopes?: string[];
+  tenantId?: string;
+  /** Whose token; default the session's user (or the access token's `sub`). */
+  userId?: string;
+}
+
+export interface GetTenantConnectionTokenParams extends CallerCredentials {
+  appId: string;
+  tenantId: string;
+  scopes?: string[];
+}
+
+export interface DescopeApiContext {
+  fetch: FetchLike;
+  apiBaseURL: string;
+  projectId: string;
+  managementKey?: string | undefined;
+  timeoutMs: number;
+}
+
+/** Descope's error body: `{errorCode, errorDescription, errorMessage}`. */
+export function describeDescopeError(json: unknown, secrets: readonly string[]): string {
+  if (json === null || typeof json !== "object") return "";
+  const body = json as Record<string, unknown>;
+  const parts = [body.errorCode, body.errorDescription ?? body.error_description ?? body.message]
+    .filter((v): v is string => typeof v === "string" && v.length > 0)
+    .map((v) => v.slice(0, 200));
+  let text = parts.join(": ");
+  for (const secret of secrets) if (secret) text = text.split(secret).join("[redacted]");
+  return text ? ` (${text})` : "";
+}
+
+function credentials(
+  ctx: DescopeApiContext,
+  params: CallerCredentials,
+  what: string,
+): { secret: string; token?: string } {
+  if (params.useManagementKey) {
+    if (!ctx.managementKey) {
+      throw new ConfigurationError(
+        `${what} with useManagementKey needs the managementKey option (DESCOPE_MANAGEMENT_KEY)`,
+        "managementKey",
+      );
+    }
+    return { secret: ctx.managementKey };
+  }
+  const token = params.session?.token ?? params.accessToken;
+  if (!token) {
+    throw new InvalidRequestError(`${what} needs the caller's session or accessToken (or useManagementKey: true)`);
+  }
+  return { secret: token, token };
+}
+
+async function fetchConnectionToken(
+  ctx: DescopeApiContext,
+  path: string,
+  body: Record<string, unknown>,
+  secret: string,
+  appId: string,
+): Promise<ConnectionToken> {
+  const { status, json } = await upstreamJson(ctx.fetch, {
+    url: `${ctx.apiBaseURL}${path}`,
+    method: "POST",
+    headers: { authorization: `Bearer ${ctx.projectId}:${secret}` },
+    body,
+    timeoutMs: ctx.timeoutMs,
+    what: "connection-token API",
+  });
+  const detail = describeDescopeError(json, [secret]);
+  if (status === 404) throw new ConnectionNotFoundError(appId, `No '${appId}' connection token was found${detail}`);
+  if (status === 403)
+    throw new ConnectionDeniedError(appId, `Descope denied access to the '${appId}' connection token${detail}`);
+  if (status !== 200) throw new UpstreamError(`Descope connection-token API answered HTTP ${status}${detail}`, status);
+  const token = (json as { token?: Record<string, unknown> } | undefined)?.token;
+  if (!token || typeof token.accessToken !== "string" || token.accessToken.length === 0) {
+    throw new UpstreamError("Descope connection-token API answered without an access token", status);
+  }
+  const result: ConnectionToken = { accessToken: token.accessToken };
+  const expiry = token.accessTokenExpiry;
+  if (typeof expiry === "number" && expiry > 0) result.expiresAt = new Date(expiry * 1000);
+  else if (typeof expiry === "string" && /^\d+$/.test(expiry)) result.expiresAt = new Date(Number(expiry) * 1000);
+  if (Array.isArray(token.scopes)) result.scopes = token.scopes.filter((s): s is string => typeof s === "string");
+  return result;
+}
+
+function requireAppId(appId: unknown): string {
+  if (typeof appId !== "string" || appId.length === 0) throw new InvalidRequestError("appId is required");
+  return appId;
+}
+
+/** A user's third-party token: by scopes when `scopes` is given, else the latest one. */
+export async function getUserConnectionToken(
+  ctx: DescopeApiContext,
+  params: GetUserConnectionTokenParams,
+): Promise<ConnectionToken> {
+  const appId = requireAppId(params.appId);
+  const { secret, token } = credentials(ctx, params, "connections.getToken");
+  let userId = params.userId ?? params.session?.userId;
+  if (!userId && token) {
+    try {
+      const sub = decodeJwt(token).sub;
+      if (typeof sub === "string") userId = sub;
+    } catch {
+      // fall through to the error below
+    }
+  }
+  if (!userId)
+    throw new InvalidRequestError("connections.getToken needs a userId (or a session or accessToken to take it from)");
+  const options = { withRefreshToken: false, forceRefresh: params.forceRefresh === true };
+  const body: Record<string, unknown> = { appId, userId, options };
+  if (params.tenantId) body.tenantId = params.tenantId;
+  const byScopes = params.scopes !== undefined && params.scopes.length > 0;
+  if (byScopes) body.scopes = params.scopes;
+  const path = byScopes ? "/v1/mgmt/outbound/app/user/token" : "/v1/mgmt/outbound/app/user/token/latest";
+  return fetchConnectionToken(ctx, path, body, secret, appId);
+}
+
+/** A tenant's third-party token: by scopes when `scopes` is given, else the latest one. */
+export async function getTenantConnectionToken(
+  ctx: DescopeApiContext,
+  params: GetTenantConnectionTokenParams,
+): Promise<ConnectionToken> {
+  const appId = requireAppId(params.appId);
+  if (typeof params.tenantId !== "string" || params.tenantId.length === 0) {
+    throw new InvalidRequestError("connections.getTenantToken needs a tenantId");
+  }
+  const { secret } = credentials(ctx, params, "connections.getTenantToken");
+  const options = { withRefreshToken: false, forceRefresh: params.forceRefresh === true };
+  const body: Record<string, unknown> = { appId, tenantId: params.tenantId, options };
+  const byScopes = params.scopes !== undefined && params.scopes.length > 0;
+  if (byScopes) body.scopes = params.scopes;
+  const path = byScopes ? "/v1/mgmt/outbound/app/tenant/token" : "/v1/mgmt/outbound/app/tenant/token/latest";
+  return fetchConnectionToken(ctx, path, body, secret, appId);
+}

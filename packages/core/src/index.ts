@@ -1,0 +1,57 @@
+export {
+  type AuthenticateOptions,
+  createDescopeMcpAuth,
+  createDescopeMcpAuthFromEnv,
+  type DescopeMcpAuth,
+} from "./auth.js";
+export { type AuthErrorResult, buildChallenge, type ChallengeParams, quoteHeaderValue } from "./challenge.js";
+export { type AuthEvent, type DescopeMcpAuthOptions, ENV_VARS, type ResolvedOptions, type Timeouts } from "./config.js";
+export type {
+  ConnectionToken,
+  GetTenantConnectionTokenParams,
+  GetUserConnectionTokenParams,
+} from "./connections.js";
+export {
+  ConfigurationError,
+  ConnectionDeniedError,
+  ConnectionNotFoundError,
+  DescopeMcpError,
+  type DescopeMcpErrorCode,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  isDescopeMcpError,
+  type OAuthErrorValue,
+  TokenExpiredError,
+  UnauthorizedError,
+  UpstreamError,
+  UpstreamUnavailableError,
+  UserNotFoundError,
+} from "./errors.js";
+export type { FetchLike } from "./http.js";
+export {
+  apiBaseForRegion,
+  createIssuerMatcher,
+  type DescopeIssuer,
+  type IssuerInput,
+  isProjectId,
+  projectIdFromPath,
+  regionOf,
+  resolveIssuer,
+} from "./issuer.js";
+export type { DescopeUser } from "./management.js";
+export { AS_WELL_KNOWN, PRM_WELL_KNOWN, type ProtectedResourceMetadata, prmPathFor } from "./metadata.js";
+export { type AuthenticateInput, extractBearerToken } from "./request.js";
+export {
+  hasScopes,
+  missingScopes,
+  requireScopes,
+  SCOPE_TOKEN,
+  type ScopeHolder,
+  scopeCovers,
+  scopesForRequest,
+  scopesFromClaims,
+  type ToolCall,
+  toolCallsIn,
+} from "./scopes.js";
+export { type DescopeSession, type McpAuthInfo, sessionFromClaims, type TenantAccess, toAuthInfo } from "./session.js";

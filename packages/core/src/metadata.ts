@@ -1,0 +1,56 @@
+/** RFC 9728 protected resource metadata. */
+export interface ProtectedResourceMetadata {
+  resource: string;
+  authorization_servers: string[];
+  scopes_supported?: string[];
+  bearer_methods_supported: string[];
+  resource_name?: string;
+  resource_documentation?: string;
+}
+
+export const PRM_WELL_KNOWN = "/.well-known/oauth-protected-resource";
+export const AS_WELL_KNOWN = "/.well-known/oauth-authorization-server";
+
+/** The path-aware PRM path for a resource URL: `/.well-known/oauth-protected-resource<resource path>`. */
+export function prmPathFor(resourceURL: string): string {
+  const path = new URL(resourceURL).pathname.replace(/\/+$/, "");
+  return `${PRM_WELL_KNOWN}${path}`;
+}
+
+const METADATA_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, HEAD, OPTIONS",
+  "access-control-allow-headers": "Authorization, Content-Type, MCP-Protocol-Version",
+  "access-control-max-age": "86400",
+} as const;
+
+const ALLOW = "GET, HEAD, OPTIONS";
+
+/** Answers a metadata route: 204 to preflight, 405 (with `Allow`) to other methods, JSON to GET/HEAD. */
+export async function metadataResponse(
+  method: string,
+  body: () => Promise<unknown> | unknown,
+  cacheSeconds: number,
+): Promise<Response> {
+  const m = method.toUpperCase();
+  if (m === "OPTIONS") return new Response(null, { status: 204, headers: { ...METADATA_HEADERS } });
+  if (m !== "GET" && m !== "HEAD") {
+    return new Response(
+      JSON.stringify({ error: "method_not_allowed", error_description: `${m} is not allowed here` }),
+      {
+        status: 405,
+        headers: { ...METADATA_HEADERS, allow: ALLOW, "content-type": "application/json" },
+      },
+    );
+  }
+  const json = JSON.stringify(await body());
+  return new Response(m === "HEAD" ? null : json, {
+    status: 200,
+    headers: {
+      ...METADATA_HEADERS,
+      "content-type": "application/json",
+      "cache-control": `public, max-age=${cacheSeconds}`,
+      ...(m === "HEAD" ? { "content-length": String(new TextEncoder().encode(json).byteLength) } : {}),
+    },
+  });
+}

@@ -1,0 +1,120 @@
+import { InsufficientScopeError } from "./errors.js";
+
+/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+export type ScopeHolder = { readonly scopes: readonly string[] } | readonly string[];
+
+function scopesOf(holder: ScopeHolder): readonly string[] {
+  return Array.isArray(holder) ? holder : (holder as { scopes: readonly string[] }).scopes;
+}
+
+/**
+ * Whether a granted scope covers a required one. Equal scopes cover each other; a granted scope
+ * ending in `:*` covers every scope below its prefix (`a:*` covers `a:b` and `a:b:c`, not `a`).
+ * A bare `*` covers nothing but itself.
+ */
+export function scopeCovers(granted: string, required: string): boolean {
+  if (granted === required) return true;
+  if (granted.length > 2 && granted.endsWith(":*")) {
+    const prefix = granted.slice(0, -1); // keeps the trailing ':'
+    return required.length > prefix.length && required.startsWith(prefix);
+  }
+  return false;
+}
+
+/** The required scopes that none of the granted scopes covers, in the order given, without duplicates. */
+export function missingScopes(granted: readonly string[], required: readonly string[]): string[] {
+  const have = new Set(granted);
+  const wildcards = granted.filter((g) => g.length > 2 && g.endsWith(":*"));
+  const missing: string[] = [];
+  for (const r of required) {
+    if (have.has(r) || missing.includes(r)) continue;
+    if (wildcards.some((w) => scopeCovers(w, r))) continue;
+    missing.push(r);
+  }
+  return missing;
+}
+
+/** True when the session (or scope list) covers every required scope. */
+export function hasScopes(holder: ScopeHolder, required: readonly string[] | string): boolean {
+  const list = typeof required === "string" ? [required] : required;
+  return missingScopes(scopesOf(holder), list).length === 0;
+}
+
+/** Throws `InsufficientScopeError` unless the session (or scope list) covers every required scope. */
+export function requireScopes(holder: ScopeHolder, required: readonly string[] | string): void {
+  const list = typeof required === "string" ? [required] : required;
+  const granted = scopesOf(holder);
+  const missing = missingScopes(granted, list);
+  if (missing.length > 0) {
+    throw new InsufficientScopeError({
+      requiredScopes: [...new Set(list)],
+      missingScopes: missing,
+      tokenScopes: granted,
+    });
+  }
+}
+
+/** Parses space-separated scopes (`scope`, `scp`) and scope arrays (`scopes`, `scp`) from claims, deduplicated. */
+export function scopesFromClaims(claims: Record<string, unknown>): string[] {
+  const out = new Set<string>();
+  const add = (value: unknown) => {
+    if (typeof value === "string") {
+      for (const s of value.split(" ")) if (s) out.add(s);
+    } else if (Array.isArray(value)) {
+      for (const s of value) if (typeof s === "string" && s && !s.includes(" ")) out.add(s);
+    }
+  };
+  add(claims.scope);
+  add(claims.scp);
+  add(claims.scopes);
+  return [...out];
+}
+
+/** A JSON-RPC request naming a tool, as found in an MCP request body. */
+export interface ToolCall {
+  name: string;
+}
+
+/** Every `tools/call` in a JSON-RPC body (a single request or a batch). Non-JSON-RPC input yields nothing. */
+export function toolCallsIn(body: unknown): ToolCall[] {
+  let parsed = body;
+  if (typeof parsed === "string") {
+    try {
+      parsed = JSON.parse(parsed);
+    } catch {
+      return [];
+    }
+  }
+  const messages = Array.isArray(parsed) ? parsed : [parsed];
+  const calls: ToolCall[] = [];
+  for (const message of messages) {
+    if (message === null || typeof message !== "object") continue;
+    const m = message as { method?: unknown; params?: unknown };
+    if (m.method !== "tools/call") continue;
+    const params = m.params as { name?: unknown } | null | undefined;
+    if (params && typeof params === "object" && typeof params.name === "string") calls.push({ name: params.name });
+  }
+  return calls;
+}
+
+/**
+ * The scopes an MCP request needs: the server-wide ones plus, for every `tools/call` in the body,
+ * that tool's scopes.
+ */
+export function scopesForRequest(
+  body: unknown,
+  policy: { requiredScopes: readonly string[]; toolScopes: Readonly<Record<string, readonly string[]>> },
+): { scopes: string[]; tools: string[] } {
+  const scopes = new Set(policy.requiredScopes);
+  const tools: string[] = [];
+  if (body !== undefined && Object.keys(policy.toolScopes).length > 0) {
+    for (const call of toolCallsIn(body)) {
+      tools.push(call.name);
+      const needed = Object.hasOwn(policy.toolScopes, call.name) ? policy.toolScopes[call.name] : undefined;
+      if (needed) for (const s of needed) scopes.add(s);
+    }
+  }
+  return { scopes: [...scopes], tools };
+}
