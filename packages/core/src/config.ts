@@ -118,8 +118,12 @@ const schema = z.strictObject({
   projectId: z.string().optional(),
   descopeBaseURL: httpURL.optional(),
   baseURL: httpURL.refine((v) => {
-    const u = new URL(v);
-    return !u.search && !u.hash;
+    try {
+      const u = new URL(v);
+      return !u.search && !u.hash;
+    } catch {
+      return true; // reported by the URL check
+    }
   }, "must be an origin (optionally with a path), without query or fragment"),
   mcpPath: z
     .string()
