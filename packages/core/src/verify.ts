@@ -64,14 +64,18 @@ export async function verifyAccessToken(token: string, keys: KeyStore, policy: V
   return payload;
 }
 
-const CLAIM_MESSAGES: Record<string, string> = {
-  aud: "The access token was not issued for this resource (audience mismatch)",
-  nbf: "The access token is not valid yet (nbf)",
-  exp: "The access token has no valid expiry (exp)",
-  iat: "The access token has an invalid issue time (iat)",
-  sub: "The access token has no subject (sub)",
-  iss: "The access token has no issuer (iss)",
+const CLAIM_NAMES: Record<string, string> = {
+  exp: "expiry (exp)",
+  sub: "subject (sub)",
+  iss: "issuer (iss)",
 };
+
+function claimMessage(claim: string, reason: string): string {
+  if (claim === "aud") return "The access token was not issued for this resource (audience mismatch)";
+  if (claim === "nbf" && reason === "check_failed") return "The access token is not valid yet (nbf)";
+  if (reason === "missing") return `The access token has no ${CLAIM_NAMES[claim] ?? `${claim} claim`}`;
+  return `The access token's ${claim} claim is invalid`;
+}
 
 /** Maps jose failures by their stable `code` (never by message text). */
 export function mapJoseError(error: unknown): DescopeMcpError {
@@ -83,8 +87,8 @@ export function mapJoseError(error: unknown): DescopeMcpError {
   if (error instanceof joseErrors.JOSEError) {
     switch (error.code) {
       case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
-        const claim = (error as InstanceType<typeof joseErrors.JWTClaimValidationFailed>).claim;
-        return new InvalidTokenError(CLAIM_MESSAGES[claim] ?? `The access token's ${claim} claim is invalid`);
+        const { claim, reason } = error as InstanceType<typeof joseErrors.JWTClaimValidationFailed>;
+        return new InvalidTokenError(claimMessage(claim, reason));
       }
       case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
         return new InvalidTokenError("The access token signature is invalid");

@@ -23,9 +23,9 @@ describe("quoted values", () => {
     expect(quoteHeaderValue("caf\u00e9\u0000\u2028!")).toBe('"caf !"');
   });
   it("builds the parameters in a fixed order", () => {
-    expect(buildChallenge({ error: "invalid_token", errorDescription: "bad", scope: ["a", "b"], resourceMetadata: PRM })).toBe(
-      `Bearer error="invalid_token", error_description="bad", scope="a b", resource_metadata="${PRM}"`,
-    );
+    expect(
+      buildChallenge({ error: "invalid_token", errorDescription: "bad", scope: ["a", "b"], resourceMetadata: PRM }),
+    ).toBe(`Bearer error="invalid_token", error_description="bad", scope="a b", resource_metadata="${PRM}"`);
     expect(buildChallenge({ resourceMetadata: PRM })).toBe(`Bearer resource_metadata="${PRM}"`);
   });
 });
@@ -55,7 +55,10 @@ describe("error → HTTP answer", () => {
     expect(r.headers["www-authenticate"]).toBe(
       `Bearer error="invalid_token", error_description="The access token signature is invalid", scope="mcp:read", resource_metadata="${PRM}"`,
     );
-    expect(JSON.parse(r.body)).toEqual({ error: "invalid_token", error_description: "The access token signature is invalid" });
+    expect(JSON.parse(r.body)).toEqual({
+      error: "invalid_token",
+      error_description: "The access token signature is invalid",
+    });
   });
 
   it("expired token: 401 invalid_token (code token_expired)", () => {
@@ -75,7 +78,11 @@ describe("error → HTTP answer", () => {
   });
 
   it("insufficient scope: 403 naming token ∪ required scopes", () => {
-    const error = new InsufficientScopeError({ requiredScopes: ["notes:write"], missingScopes: ["notes:write"], tokenScopes: ["openid"] });
+    const error = new InsufficientScopeError({
+      requiredScopes: ["notes:write"],
+      missingScopes: ["notes:write"],
+      tokenScopes: ["openid"],
+    });
     const r = errorResult(error, ctx);
     expect(r.status).toBe(403);
     expect(r.headers["www-authenticate"]).toBe(
@@ -89,7 +96,10 @@ describe("error → HTTP answer", () => {
     expect(r).toEqual({
       status: 503,
       headers: { ...base, "retry-after": "8" },
-      body: JSON.stringify({ error: "temporarily_unavailable", error_description: "Descope JWKS could not be reached" }),
+      body: JSON.stringify({
+        error: "temporarily_unavailable",
+        error_description: "Descope JWKS could not be reached",
+      }),
     });
   });
 
@@ -109,11 +119,18 @@ describe("error → HTTP answer", () => {
     const r = errorResult(new ConnectionDeniedError("google"), ctx);
     expect(r.status).toBe(403);
     expect(r.headers["www-authenticate"]).toBeUndefined();
-    expect(JSON.parse(r.body)).toEqual({ error: "access_denied", error_description: "Descope denied access to the 'google' connection token" });
+    expect(JSON.parse(r.body)).toEqual({
+      error: "access_denied",
+      error_description: "Descope denied access to the 'google' connection token",
+    });
   });
 
   it("values that try to break out of the quoted string stay inside it", () => {
-    const error = new InsufficientScopeError({ requiredScopes: ['x" , error="none'], missingScopes: ['x"'], tokenScopes: ["a\r\nSet-Cookie: a=b"] });
+    const error = new InsufficientScopeError({
+      requiredScopes: ['x" , error="none'],
+      missingScopes: ['x"'],
+      tokenScopes: ["a\r\nSet-Cookie: a=b"],
+    });
     const header = errorResult(error, ctx).headers["www-authenticate"] as string;
     expect(header).not.toMatch(/[\r\n]/);
     expect(header).toBe(

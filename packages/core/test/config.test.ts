@@ -50,7 +50,11 @@ describe("createDescopeMcpAuth options", () => {
       toolScopes: { a: ["notes:write", "mcp"] },
     });
     expect(auth.config.scopesSupported).toEqual(["mcp", "notes:write"]);
-    const explicit = createDescopeMcpAuth({ issuerURL, baseURL: "https://m.example", scopesSupported: ["x", "offline_access"] });
+    const explicit = createDescopeMcpAuth({
+      issuerURL,
+      baseURL: "https://m.example",
+      scopesSupported: ["x", "offline_access"],
+    });
     expect(explicit.config.scopesSupported).toEqual(["x"]);
   });
 
@@ -58,19 +62,47 @@ describe("createDescopeMcpAuth options", () => {
     [{ issuerURL }, "baseURL", "baseURL is required"],
     [{ issuerURL, baseURL: "mcp.example.com" }, "baseURL", "baseURL must be an absolute http(s) URL"],
     [{ issuerURL, baseURL: "https://m.example/?q=1" }, "baseURL", "baseURL must be an origin"],
-    [{ issuerURL, baseURL: "https://m.example", mcpPath: "mcp" }, "mcpPath", "mcpPath must be a path starting with '/'"],
-    [{ issuerURL, baseURL: "https://m.example", algorithms: ["HS256"] }, "algorithms", "algorithms.0 must list only asymmetric algorithms"],
-    [{ issuerURL, baseURL: "https://m.example", algorithms: ["none"] }, "algorithms", "algorithms.0 must list only asymmetric"],
+    [
+      { issuerURL, baseURL: "https://m.example", mcpPath: "mcp" },
+      "mcpPath",
+      "mcpPath must be a path starting with '/'",
+    ],
+    [
+      { issuerURL, baseURL: "https://m.example", algorithms: ["HS256"] },
+      "algorithms",
+      "algorithms.0 must list only asymmetric algorithms",
+    ],
+    [
+      { issuerURL, baseURL: "https://m.example", algorithms: ["none"] },
+      "algorithms",
+      "algorithms.0 must list only asymmetric",
+    ],
     [{ issuerURL, baseURL: "https://m.example", algorithms: [] }, "algorithms", "algorithms"],
-    [{ issuerURL, baseURL: "https://m.example", requiredScopes: ['a"b'] }, "requiredScopes", "requiredScopes.0 must be a scope token"],
-    [{ issuerURL, baseURL: "https://m.example", toolScopes: { t: ["a b"] } }, "toolScopes", "toolScopes.t.0 must be a scope token"],
-    [{ issuerURL, baseURL: "https://m.example", clockToleranceSeconds: -1 }, "clockToleranceSeconds", "clockToleranceSeconds"],
+    [
+      { issuerURL, baseURL: "https://m.example", requiredScopes: ['a"b'] },
+      "requiredScopes",
+      "requiredScopes.0 must be a scope token",
+    ],
+    [
+      { issuerURL, baseURL: "https://m.example", toolScopes: { t: ["a b"] } },
+      "toolScopes",
+      "toolScopes.t.0 must be a scope token",
+    ],
+    [
+      { issuerURL, baseURL: "https://m.example", clockToleranceSeconds: -1 },
+      "clockToleranceSeconds",
+      "clockToleranceSeconds",
+    ],
     [{ issuerURL, baseURL: "https://m.example", audience: [] }, "audience", "audience"],
     [{ issuerURL, baseURL: "https://m.example", fetch: "nope" }, "fetch", "fetch must be a function"],
     [{ issuerURL, baseURL: "https://m.example", timeouts: { jwks: 0 } }, "timeouts", "timeouts.jwks"],
     [{ issuerURL, baseURL: "https://m.example", audiance: "x" }, "audiance", "Unknown option 'audiance'"],
     [{ baseURL: "https://m.example" }, "issuerURL", "One of issuerURL, wellKnownURL or projectId is required"],
-    [{ issuerURL: "https://api.descope.com/v1/nothing", baseURL: "https://m.example" }, "issuerURL", "issuerURL does not contain a Descope project ID"],
+    [
+      { issuerURL: "https://api.descope.com/v1/nothing", baseURL: "https://m.example" },
+      "issuerURL",
+      "issuerURL does not contain a Descope project ID",
+    ],
   ])("refuses %j naming %s", (options, field, message) => {
     const error = configError(() => createDescopeMcpAuth(options as never));
     expect(error.field).toBe(field);
@@ -101,26 +133,35 @@ describe("createDescopeMcpAuthFromEnv", () => {
 
   it("reads a well-known URL or a project ID", () => {
     expect(
-      createDescopeMcpAuthFromEnv({ DESCOPE_WELL_KNOWN_URL: `${issuerURL}/.well-known/openid-configuration`, BASE_URL: "https://m.example" })
-        .config.issuer.issuer,
+      createDescopeMcpAuthFromEnv({
+        DESCOPE_WELL_KNOWN_URL: `${issuerURL}/.well-known/openid-configuration`,
+        BASE_URL: "https://m.example",
+      }).config.issuer.issuer,
     ).toBe(issuerURL);
-    expect(createDescopeMcpAuthFromEnv({ DESCOPE_PROJECT_ID: P, BASE_URL: "https://m.example" }).config.issuer.issuer).toBe(
-      `https://api.descope.com/v1/apps/${P}`,
-    );
+    expect(
+      createDescopeMcpAuthFromEnv({ DESCOPE_PROJECT_ID: P, BASE_URL: "https://m.example" }).config.issuer.issuer,
+    ).toBe(`https://api.descope.com/v1/apps/${P}`);
   });
 
   it("names the environment variable in errors", () => {
     const missing = configError(() => createDescopeMcpAuthFromEnv({ DESCOPE_ISSUER_URL: issuerURL }));
     expect(missing.message).toBe("BASE_URL is required");
     expect(missing.field).toBe("BASE_URL");
-    const bad = configError(() => createDescopeMcpAuthFromEnv({ DESCOPE_ISSUER_URL: "nope", BASE_URL: "https://m.example" }));
+    const bad = configError(() =>
+      createDescopeMcpAuthFromEnv({ DESCOPE_ISSUER_URL: "nope", BASE_URL: "https://m.example" }),
+    );
     expect(bad.message).toBe("DESCOPE_ISSUER_URL must be an absolute http(s) URL");
-    const none = configError(() => createDescopeMcpAuthFromEnv({ BASE_URL: "https://m.example", DESCOPE_ISSUER_URL: "" }));
+    const none = configError(() =>
+      createDescopeMcpAuthFromEnv({ BASE_URL: "https://m.example", DESCOPE_ISSUER_URL: "" }),
+    );
     expect(none.message).toBe("One of DESCOPE_ISSUER_URL, DESCOPE_WELL_KNOWN_URL or DESCOPE_PROJECT_ID is required");
   });
 
   it("lets overrides win", () => {
-    const auth = createDescopeMcpAuthFromEnv({ DESCOPE_ISSUER_URL: issuerURL, BASE_URL: "https://a.example" }, { baseURL: "https://b.example" });
+    const auth = createDescopeMcpAuthFromEnv(
+      { DESCOPE_ISSUER_URL: issuerURL, BASE_URL: "https://a.example" },
+      { baseURL: "https://b.example" },
+    );
     expect(auth.config.baseURL).toBe("https://b.example");
   });
 });

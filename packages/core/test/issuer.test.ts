@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  ConfigurationError,
-  createIssuerMatcher,
-  projectIdFromPath,
-  regionOf,
-  resolveIssuer,
-} from "../src/index.js";
+import { ConfigurationError, createIssuerMatcher, projectIdFromPath, regionOf, resolveIssuer } from "../src/index.js";
 
 const P = "P2abcdefghijklmnopqrstuvwxyz"; // 28 chars: US
 const PEU = "Peuc12abcdefghijklmnopqrstuvwxy"; // wrong length on purpose below
@@ -119,9 +113,15 @@ describe("resolveIssuer", () => {
     [{ issuerURL: `https://api.descope.com/${P}?x=1` }, "issuerURL must not contain a query or fragment"],
     [{ issuerURL: `https://u:p@api.descope.com/${P}` }, "issuerURL must not contain credentials"],
     [{ wellKnownURL: `https://api.descope.com/v1/apps/${P}` }, "wellKnownURL must be a discovery URL"],
-    [{ issuerURL: `https://api.descope.com/${P}`, wellKnownURL: `https://x/${P}/.well-known/openid-configuration` }, "Give either issuerURL or wellKnownURL, not both"],
+    [
+      { issuerURL: `https://api.descope.com/${P}`, wellKnownURL: `https://x/${P}/.well-known/openid-configuration` },
+      "Give either issuerURL or wellKnownURL, not both",
+    ],
     [{ projectId: "v1" }, "projectId must look like a Descope project ID"],
-    [{ issuerURL: `https://api.descope.com/${P}`, projectId: P_EU }, `projectId ${P_EU} does not match the issuerURL (${P})`],
+    [
+      { issuerURL: `https://api.descope.com/${P}`, projectId: P_EU },
+      `projectId ${P_EU} does not match the issuerURL (${P})`,
+    ],
   ])("refuses %j", (input, message) => {
     let thrown: unknown;
     try {

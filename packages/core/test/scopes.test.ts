@@ -71,20 +71,25 @@ describe("scope hierarchy", () => {
 
 describe("scopes from claims", () => {
   it("reads scope, scp (string or array) and scopes, deduplicated", () => {
-    expect(scopesFromClaims({ scope: "openid  notes:read", scp: ["x", 3, "bad scope"], scopes: ["openid", "y"] })).toEqual([
-      "openid",
-      "notes:read",
-      "x",
-      "y",
-    ]);
+    expect(
+      scopesFromClaims({ scope: "openid  notes:read", scp: ["x", 3, "bad scope"], scopes: ["openid", "y"] }),
+    ).toEqual(["openid", "notes:read", "x", "y"]);
     expect(scopesFromClaims({ scp: "a b" })).toEqual(["a", "b"]);
     expect(scopesFromClaims({ scope: 42 })).toEqual([]);
   });
 });
 
 describe("per-tool scopes over JSON-RPC bodies", () => {
-  const policy = { requiredScopes: ["mcp"], toolScopes: { write_note: ["notes:write"], admin: ["admin", "notes:write"] } };
-  const call = (name: unknown, id = 1) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } });
+  const policy = {
+    requiredScopes: ["mcp"],
+    toolScopes: { write_note: ["notes:write"], admin: ["admin", "notes:write"] },
+  };
+  const call = (name: unknown, id = 1) => ({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name, arguments: {} },
+  });
 
   it("finds tools/call in single requests, batches and JSON text", () => {
     expect(toolCallsIn(call("a"))).toEqual([{ name: "a" }]);
@@ -98,7 +103,10 @@ describe("per-tool scopes over JSON-RPC bodies", () => {
   it("adds each called tool's scopes to the server-wide ones", () => {
     expect(scopesForRequest(undefined, policy)).toEqual({ scopes: ["mcp"], tools: [] });
     expect(scopesForRequest(call("whoami"), policy)).toEqual({ scopes: ["mcp"], tools: ["whoami"] });
-    expect(scopesForRequest(call("write_note"), policy)).toEqual({ scopes: ["mcp", "notes:write"], tools: ["write_note"] });
+    expect(scopesForRequest(call("write_note"), policy)).toEqual({
+      scopes: ["mcp", "notes:write"],
+      tools: ["write_note"],
+    });
     expect(scopesForRequest([call("whoami"), call("admin", 2)], policy)).toEqual({
       scopes: ["mcp", "admin", "notes:write"],
       tools: ["whoami", "admin"],

@@ -1,0 +1,171 @@
+import { type DescopeEmulator, startDescopeEmulator } from "@descope-mcp/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AuthEvent, createDescopeMcpAuth, type DescopeMcpAuth, DescopeMcpError } from "../src/index.js";
+
+const BASE_URL = "https://mcp.example.com";
+const RESOURCE = `${BASE_URL}/mcp`;
+const PRM = `${BASE_URL}/.well-known/oauth-protected-resource/mcp`;
+
+let emu: DescopeEmulator;
+let auth: DescopeMcpAuth;
+const events: AuthEvent[] = [];
+
+beforeAll(async () => {
+  emu = await startDescopeEmulator({ audience: RESOURCE });
+  auth = createDescopeMcpAuth({
+    issuerURL: emu.issuerURL,
+    baseURL: BASE_URL,
+    requiredScopes: ["mcp:use"],
+    toolScopes: { write_note: ["notes:write"], purge: ["notes:write", "admin:purge"] },
+    onEvent: (e) => {
+      events.push(e);
+      throw new Error("a throwing audit hook changes nothing");
+    },
+  });
+});
+afterAll(() => emu.close());
+
+const call = (name: string, id = 1) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } });
+const req = (headers: Record<string, string> = {}, url = RESOURCE) => new Request(url, { method: "POST", headers });
+
+async function answer(request: Request, body?: unknown) {
+  try {
+    const session = await auth.authenticate(request, { body });
+    return { status: 200, userId: session.userId } as const;
+  } catch (error) {
+    const r = auth.errorResponse(error);
+    return { status: r.status, challenge: r.headers.get("www-authenticate"), body: await r.json() };
+  }
+}
+
+describe("authenticate", () => {
+  it("passes a token with the server-wide scopes", async () => {
+    const token = await emu.mintToken({ scope: "mcp:use" });
+    expect(await answer(req({ authorization: `Bearer ${token}` }), call("whoami"))).toEqual({
+      status: 200,
+      userId: "U2EmulatorUser0001",
+    });
+  });
+
+  it("challenges a request without credentials", async () => {
+    expect(await answer(req())).toEqual({
+      status: 401,
+      challenge: `Bearer scope="mcp:use", resource_metadata="${PRM}"`,
+      body: {
+        error: "unauthorized",
+        error_description: "Authentication required: send an OAuth access token as 'Authorization: Bearer <token>'",
+      },
+    });
+  });
+
+  it("refuses a token in the query string", async () => {
+    const token = await emu.mintToken({ scope: "mcp:use" });
+    const r = await answer(req({ authorization: `Bearer ${token}` }, `${RESOURCE}?access_token=${token}`));
+    expect(r.status).toBe(400);
+    expect(r.challenge).toBe(
+      `Bearer error="invalid_request", error_description="Access tokens are not accepted in the query string; use the Authorization header", scope="mcp:use", resource_metadata="${PRM}"`,
+    );
+  });
+
+  it("answers 403 naming token ∪ required scopes when the server-wide scope is missing", async () => {
+    const token = await emu.mintToken({ scope: "openid" });
+    expect(await answer(req({ authorization: `Bearer ${token}` }))).toEqual({
+      status: 403,
+      challenge: `Bearer error="insufficient_scope", error_description="The access token lacks required scopes: mcp:use", scope="mcp:use openid", resource_metadata="${PRM}"`,
+      body: {
+        error: "insufficient_scope",
+        error_description: "The access token lacks required scopes: mcp:use",
+        scope: "mcp:use openid",
+        missing_scopes: ["mcp:use"],
+        token_scopes: ["openid"],
+        required_scopes: ["mcp:use"],
+      },
+    });
+  });
+
+  it("enforces per-tool scopes, also when a batch hides the call, naming every scope the operation needs", async () => {
+    const token = await emu.mintToken({ scope: "mcp:use" });
+    const single = await answer(req({ authorization: `Bearer ${token}` }), call("write_note"));
+    expect(single.status).toBe(403);
+    expect(single.challenge).toBe(
+      `Bearer error="insufficient_scope", error_description="The access token lacks required scopes: notes:write", scope="mcp:use notes:write", resource_metadata="${PRM}"`,
+    );
+    const batch = await answer(req({ authorization: `Bearer ${token}` }), [
+      { jsonrpc: "2.0", id: 1, method: "tools/list" },
+      call("whoami", 2),
+      call("purge", 3),
+    ]);
+    expect(batch.status).toBe(403);
+    expect(batch.body).toMatchObject({
+      missing_scopes: ["notes:write", "admin:purge"],
+      required_scopes: ["mcp:use", "notes:write", "admin:purge"],
+    });
+    const asText = await answer(req({ authorization: `Bearer ${token}` }), JSON.stringify([call("write_note")]));
+    expect(asText.status).toBe(403);
+  });
+
+  it("passes a per-tool call with the scope, including through a wildcard", async () => {
+    const exact = await emu.mintToken({ scope: "mcp:use notes:write" });
+    expect((await answer(req({ authorization: `Bearer ${exact}` }), call("write_note"))).status).toBe(200);
+    const wildcard = await emu.mintToken({ scope: "mcp:* notes:* admin:*" });
+    expect((await answer(req({ authorization: `Bearer ${wildcard}` }), [call("purge")])).status).toBe(200);
+  });
+
+  it("accepts the plain input shape used by Node adapters, with duplicate headers refused", async () => {
+    const token = await emu.mintToken({ scope: "mcp:use" });
+    await expect(auth.authenticate({ authorization: [`Bearer ${token}`], url: "/mcp" })).resolves.toMatchObject({
+      userId: "U2EmulatorUser0001",
+    });
+    await expect(
+      auth.authenticate({ authorization: [`Bearer ${token}`, `Bearer ${token}`], url: "/mcp" }),
+    ).rejects.toMatchObject({
+      code: "invalid_request",
+      status: 400,
+    });
+  });
+
+  it("reports every decision to onEvent, never with the token", async () => {
+    events.length = 0;
+    const token = await emu.mintToken({ scope: "mcp:use", azp: "client-7" });
+    await answer(req({ authorization: `Bearer ${token}` }), call("write_note"));
+    await answer(req({ authorization: `Bearer ${token}` }), call("whoami"));
+    await answer(req({ authorization: "Bearer nope" }));
+    expect(events).toEqual([
+      {
+        type: "deny",
+        reason: "insufficient_scope",
+        status: 403,
+        userId: "U2EmulatorUser0001",
+        clientId: "client-7",
+        tools: ["write_note"],
+        requiredScopes: ["mcp:use", "notes:write"],
+        missingScopes: ["notes:write"],
+        description: "The access token lacks required scopes: notes:write",
+      },
+      {
+        type: "allow",
+        reason: "ok",
+        status: 200,
+        userId: "U2EmulatorUser0001",
+        clientId: "client-7",
+        tools: ["whoami"],
+        requiredScopes: ["mcp:use"],
+      },
+      {
+        type: "deny",
+        reason: "invalid_token",
+        status: 401,
+        requiredScopes: ["mcp:use"],
+        description: "The access token is not a compact JWT",
+      },
+    ]);
+    expect(JSON.stringify(events)).not.toContain(token);
+  });
+
+  it("exposes the scope helpers", async () => {
+    const session = await auth.verifyToken(await emu.mintToken({ scope: "notes:*" }));
+    expect(auth.hasScopes(session, "notes:write")).toBe(true);
+    expect(() => auth.requireScopes(session, ["admin"])).toThrow(DescopeMcpError);
+    expect(auth.scopesFor([call("purge")])).toEqual(["mcp:use", "notes:write", "admin:purge"]);
+  });
+});
