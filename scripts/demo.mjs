@@ -1,19 +1,33 @@
-// Interim demo: the core verifying a token minted by the local Descope emulator.
-import { createDescopeMcpAuth } from "@descope-mcp/core";
+// pnpm demo: the local Descope emulator + the Express example + the official MCP client (v2), headless.
 import { startDescopeEmulator } from "@descope-mcp/testing";
+import { runClientFlow } from "../e2e/flow.mjs";
+import { startExample } from "../e2e/servers.mjs";
 
-const emu = await startDescopeEmulator({ audience: "http://127.0.0.1:3001/mcp" });
+const framework = process.argv[2] ?? "express";
+const sdk = process.argv[3] ?? "v2";
+const say = (line) => console.log(line);
+
+const emulator = await startDescopeEmulator({
+  connections: {
+    "google-calendar": { status: "connected", scopes: ["https://www.googleapis.com/auth/calendar.readonly"] },
+  },
+});
+let server;
+let failed = false;
 try {
-  console.log(`emulator   ${emu.issuerURL}`);
-  const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: "http://127.0.0.1:3001" });
-  const token = await emu.mintToken({ scope: "openid notes:write" });
-  const session = await auth.verifyToken(token);
-  console.log(`verified   user=${session.userId} scopes=${session.scopes.join(" ")} expires=${session.expiresAt.toISOString()}`);
-  try {
-    await auth.verifyToken(await emu.tokens.expired());
-  } catch (error) {
-    console.log(`refused    expired token → ${error.code}`);
-  }
+  say(`Descope emulator   ${emulator.issuerURL}`);
+  server = await startExample(framework, { DESCOPE_ISSUER_URL: emulator.issuerURL });
+  say(`${framework} example   ${server.mcpURL}`);
+  say("");
+  await runClientFlow({ mcpURL: server.mcpURL, sdk, say });
+  say("");
+  say("Demo complete: every step above ran over real HTTP on 127.0.0.1.");
+} catch (error) {
+  failed = true;
+  console.error(`Demo failed: ${error instanceof Error ? error.stack : error}`);
+  if (server) console.error(server.output());
 } finally {
-  await emu.close();
+  await server?.stop();
+  await emulator.close();
 }
+process.exit(failed ? 1 : 0);

@@ -36,6 +36,11 @@ import { verifyAccessToken } from "./verify.js";
 export interface AuthenticateOptions {
   /** The parsed JSON-RPC body (or its text), so per-tool scopes can be applied to `tools/call`. */
   body?: unknown;
+  /**
+   * Reads the body lazily: called only after the token passed and only when `toolScopes` are
+   * configured, so unauthenticated requests never cost a body parse. Ignored when `body` is given.
+   */
+  readBody?: () => Promise<unknown>;
 }
 
 /** The configured engine. Create one per server with `createDescopeMcpAuth`. */
@@ -122,6 +127,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   const resourceMetadataURL = `${new URL(options.baseURL).origin}${prmPathFor(options.resourceURL)}`;
   const prmPath = prmPathFor(options.resourceURL);
   const policy = { requiredScopes: options.requiredScopes, toolScopes: options.toolScopes };
+  const hasToolScopes = Object.keys(options.toolScopes).length > 0;
 
   const discovery = new CachedValue<Record<string, unknown>>(
     async () => {
@@ -207,7 +213,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   };
 
   const errorResultFor = (error: unknown) =>
-    errorResult(error, { resourceMetadata: resourceMetadataURL, scope: options.requiredScopes });
+    errorResult(error, { resourceMetadata: resourceMetadataURL, scope: options.challengeScopes });
 
   const metadataPaths = new Set([prmPath, PRM_WELL_KNOWN, AS_WELL_KNOWN]);
 
@@ -219,11 +225,14 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
         typeof Request !== "undefined" && request instanceof Request
           ? { authorization: request.headers.get("authorization"), url: request.url }
           : (request as AuthenticateInput);
-      const { scopes: required, tools } = scopesForRequest(opts?.body, policy);
+      let { scopes: required, tools } = scopesForRequest(opts?.body, policy);
       let session: DescopeSession | undefined;
       try {
         const token = extractBearerToken(input);
         session = await verifyToken(token);
+        if (opts?.body === undefined && opts?.readBody && hasToolScopes) {
+          ({ scopes: required, tools } = scopesForRequest(await opts.readBody(), policy));
+        }
         if (required.length > 0) requireScopes(session, required);
       } catch (error) {
         const mapped = error instanceof DescopeMcpError ? error : undefined;

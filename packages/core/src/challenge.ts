@@ -1,4 +1,5 @@
 import { DescopeMcpError, InsufficientScopeError, UpstreamUnavailableError } from "./errors.js";
+import { MCP_CORS_HEADERS } from "./metadata.js";
 
 /** A transport-neutral HTTP answer: adapters write it verbatim. */
 export interface AuthErrorResult {
@@ -50,8 +51,7 @@ const CHALLENGE_CODES = new Set([
 const BASE_HEADERS = {
   "content-type": "application/json",
   "cache-control": "no-store",
-  "access-control-allow-origin": "*",
-  "access-control-expose-headers": "WWW-Authenticate",
+  ...MCP_CORS_HEADERS,
 } as const;
 
 /**

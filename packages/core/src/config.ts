@@ -48,6 +48,11 @@ export interface DescopeMcpAuthOptions {
   requiredScopes?: string[];
   /** Tool name → scopes a `tools/call` of that tool needs (on top of `requiredScopes`). */
   toolScopes?: Record<string, string[]>;
+  /**
+   * Scopes named in 401 challenges: what a client should ask for on its first authorization.
+   * Default: `requiredScopes`.
+   */
+  challengeScopes?: string[];
   /** Scopes advertised in the protected resource metadata. Default: required and tool scopes. */
   scopesSupported?: string[];
   /** Human-readable name for the protected resource metadata. */
@@ -133,6 +138,7 @@ const schema = z.strictObject({
   requiredScopes: scopes.optional(),
   toolScopes: z.record(z.string().min(1), scopes).optional(),
   scopesSupported: scopes.optional(),
+  challengeScopes: scopes.optional(),
   resourceName: z.string().min(1).optional(),
   resourceDocumentation: httpURL.optional(),
   managementKey: z.string().min(1).optional(),
@@ -173,6 +179,7 @@ export interface ResolvedOptions {
   requiredScopes: string[];
   toolScopes: Record<string, string[]>;
   scopesSupported: string[];
+  challengeScopes: string[];
   resourceName?: string | undefined;
   resourceDocumentation?: string | undefined;
   managementKey?: string | undefined;
@@ -223,7 +230,8 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
   const requiredScopes = [...new Set(o.requiredScopes ?? [])];
   const toolScopes: Record<string, string[]> = {};
   for (const [tool, list] of Object.entries(o.toolScopes ?? {})) toolScopes[tool] = [...new Set(list)];
-  const supported = o.scopesSupported ?? [...requiredScopes, ...Object.values(toolScopes).flat()];
+  const challengeScopes = [...new Set(o.challengeScopes ?? requiredScopes)];
+  const supported = o.scopesSupported ?? [...requiredScopes, ...challengeScopes, ...Object.values(toolScopes).flat()];
   const fetchImpl = o.fetch ?? (globalThis.fetch?.bind(globalThis) as FetchLike | undefined);
   if (!fetchImpl) throw new ConfigurationError("No fetch implementation is available; pass options.fetch", "fetch");
   return {
@@ -240,6 +248,7 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
     toolScopes,
     // Never advertise offline_access on a resource (MCP authorization spec).
     scopesSupported: [...new Set(supported)].filter((s) => s !== "offline_access"),
+    challengeScopes,
     resourceName: o.resourceName,
     resourceDocumentation: o.resourceDocumentation,
     managementKey: o.managementKey,

@@ -40,7 +40,14 @@ export {
   resolveIssuer,
 } from "./issuer.js";
 export type { DescopeUser } from "./management.js";
-export { AS_WELL_KNOWN, PRM_WELL_KNOWN, type ProtectedResourceMetadata, prmPathFor } from "./metadata.js";
+export {
+  AS_WELL_KNOWN,
+  MCP_CORS_HEADERS,
+  MCP_PREFLIGHT,
+  PRM_WELL_KNOWN,
+  type ProtectedResourceMetadata,
+  prmPathFor,
+} from "./metadata.js";
 export { type AuthenticateInput, extractBearerToken } from "./request.js";
 export {
   hasScopes,

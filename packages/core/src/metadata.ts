@@ -54,3 +54,21 @@ export async function metadataResponse(
     },
   });
 }
+
+/** CORS headers for MCP endpoint responses: browsers may read the challenge and the MCP headers. */
+export const MCP_CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version",
+});
+
+/** The answer to a CORS preflight on the MCP endpoint: 204, never 401. */
+export const MCP_PREFLIGHT: Readonly<{ status: number; headers: Readonly<Record<string, string>> }> = Object.freeze({
+  status: 204,
+  headers: Object.freeze({
+    ...MCP_CORS_HEADERS,
+    "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+    "access-control-allow-headers":
+      "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID",
+    "access-control-max-age": "86400",
+  }),
+});

@@ -35,7 +35,7 @@ describe("error → HTTP answer", () => {
     "content-type": "application/json",
     "cache-control": "no-store",
     "access-control-allow-origin": "*",
-    "access-control-expose-headers": "WWW-Authenticate",
+    "access-control-expose-headers": "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version",
   };
 
   it("missing credentials: 401, no error= in the challenge, scope and resource_metadata", () => {

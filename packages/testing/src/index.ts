@@ -5,6 +5,7 @@ export {
   DEFAULT_SCOPES_SUPPORTED,
   startDescopeEmulator,
 } from "./emulator.js";
+export { HeadlessOAuthClient, type HeadlessOAuthClientOptions } from "./headless-client.js";
 export { DEFAULT_USER } from "./state.js";
 export type {
   ConnectionState,

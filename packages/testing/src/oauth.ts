@@ -201,8 +201,9 @@ function issueTokens(
   accessScopes: string[],
 ): Promise<EmulatorResponse> {
   const u = grant.user;
-  const refreshToken = randomId("emu_rt_", 32);
-  state.refreshTokens.set(refreshToken, { ...grant, clientId: client.clientId, revoked: false });
+  // Refresh tokens only for clients that registered the refresh_token grant (RFC 7591 §2).
+  const refreshToken = client.grantTypes.includes("refresh_token") ? randomId("emu_rt_", 32) : undefined;
+  if (refreshToken) state.refreshTokens.set(refreshToken, { ...grant, clientId: client.clientId, revoked: false });
   const scope = accessScopes.join(" ");
   return state.tokens
     .mint({
@@ -223,7 +224,7 @@ function issueTokens(
           access_token: accessToken,
           token_type: "Bearer",
           expires_in: state.ttlSeconds,
-          refresh_token: refreshToken,
+          ...(refreshToken ? { refresh_token: refreshToken } : {}),
           scope,
         },
         NO_STORE,
