@@ -88,7 +88,10 @@ export function buildMcpServer(auth: DescopeMcpAuth): McpServer {
 }
 
 /** The Express app: metadata + gate from the adapter, the MCP endpoint, and /health. */
-export function createApp(env: Record<string, string | undefined> = process.env) {
+export function createApp(env: Record<string, string | undefined> = process.env): {
+  app: express.Express;
+  auth: DescopeMcpAuth;
+} {
   const auth = createDescopeMcpAuthFromEnv(env, POLICY);
   const app = express();
   app.get("/health", (_req, res) => {

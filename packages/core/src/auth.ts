@@ -10,6 +10,7 @@ import {
 } from "./config.js";
 import {
   type ConnectionToken,
+  ConnectionTokenCache,
   type DescopeApiContext,
   type GetTenantConnectionTokenParams,
   type GetUserConnectionTokenParams,
@@ -31,6 +32,7 @@ import {
 import { type AuthenticateInput, extractBearerToken } from "./request.js";
 import { hasScopes, requireScopes, scopesForRequest } from "./scopes.js";
 import { type DescopeSession, type McpAuthInfo, sessionFromClaims, toAuthInfo } from "./session.js";
+import { TokenCache, type TokenCacheStats } from "./token-cache.js";
 import { verifyAccessToken } from "./verify.js";
 
 export interface AuthenticateOptions {
@@ -87,8 +89,13 @@ export interface DescopeMcpAuth {
     getUser(userId: string): Promise<DescopeUser>;
     getUserByLoginId(loginId: string): Promise<DescopeUser>;
   };
-  /** Counters for observability and tests. */
-  stats(): { jwksFetches: number; metadataFetches: number };
+  /** Counters for observability, tests and benchmarks. */
+  stats(): {
+    jwksFetches: number;
+    metadataFetches: number;
+    tokenCache: TokenCacheStats;
+    connectionCache: { hits: number; misses: number; size: number };
+  };
 }
 
 /** Creates the engine. Validates every option now and throws one `ConfigurationError` naming the bad field. */
@@ -174,7 +181,13 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     now: options.now,
   };
 
+  const connectionTokens = new ConnectionTokenCache({
+    maxEntries: options.connectionCache ? options.connectionCache.maxEntries : 0,
+    refreshSkewMs: options.connectionCache ? options.connectionCache.refreshSkewMs : 0,
+    now: options.now,
+  });
   const api: DescopeApiContext = {
+    connectionCache: options.connectionCache ? connectionTokens : undefined,
     fetch: options.fetch,
     apiBaseURL: issuer.apiBaseURL,
     projectId: issuer.projectId,
@@ -192,12 +205,43 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     }
   };
 
-  async function verifyToken(token: string): Promise<DescopeSession> {
+  const tokenCache = options.tokenCache
+    ? new TokenCache({
+        maxEntries: options.tokenCache.maxEntries,
+        maxAgeMs: options.tokenCache.maxAgeMs,
+        clockToleranceMs: options.clockToleranceSeconds * 1000,
+        now: options.now,
+      })
+    : undefined;
+  /** Verifications in flight, so concurrent first uses of one token share the crypto work. */
+  const verifying = new Map<string, Promise<DescopeSession>>();
+
+  async function verifyFresh(token: string): Promise<DescopeSession> {
     const payload = await verifyAccessToken(token, keys, verifyPolicy);
-    return sessionFromClaims(token, payload as Record<string, unknown>, {
+    const session = sessionFromClaims(token, payload as Record<string, unknown>, {
       projectId: issuer.projectId,
       resource: options.resourceURL,
     });
+    tokenCache?.set(token, session, payload);
+    return session;
+  }
+
+  function verifyToken(token: string): Promise<DescopeSession> {
+    if (tokenCache !== undefined && typeof token === "string") {
+      try {
+        const hit = tokenCache.get(token);
+        if (hit !== undefined) return Promise.resolve(hit);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      let pending = verifying.get(token);
+      if (pending === undefined) {
+        pending = verifyFresh(token).finally(() => verifying.delete(token));
+        verifying.set(token, pending);
+      }
+      return pending;
+    }
+    return verifyFresh(token);
   }
 
   const protectedResourceMetadata = (): ProtectedResourceMetadata => {
@@ -292,7 +336,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       }
       return undefined;
     },
-    toAuthInfo,
+    toAuthInfo: (session) => ({ ...toAuthInfo(session), resourceMetadataUrl: resourceMetadataURL }),
     connections: {
       getToken: (params) => getUserConnectionToken(api, params),
       getTenantToken: (params) => getTenantConnectionToken(api, params),
@@ -301,7 +345,12 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       getUser: (userId) => loadUser(managementApi, "userId", userId),
       getUserByLoginId: (loginId) => loadUser(managementApi, "loginId", loginId),
     },
-    stats: () => ({ jwksFetches: keys.fetches, metadataFetches: discovery.loads }),
+    stats: () => ({
+      jwksFetches: keys.fetches,
+      metadataFetches: discovery.loads,
+      tokenCache: tokenCache?.snapshot() ?? { hits: 0, misses: 0, evictions: 0, size: 0 },
+      connectionCache: connectionTokens.stats(),
+    }),
   };
   return auth;
 }

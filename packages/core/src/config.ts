@@ -77,6 +77,17 @@ export interface DescopeMcpAuthOptions {
   metadataMaxAgeSeconds?: number;
   /** After a failed upstream fetch with nothing cached, fail fast for this long. Default 2. */
   failureBackoffSeconds?: number;
+  /**
+   * Verified-token cache: a repeated token skips signature work (expiry is still checked on every
+   * use). `false` disables it. Default `{ maxEntries: 10000, maxAgeSeconds: 300 }`.
+   */
+  tokenCache?: false | { maxEntries?: number; maxAgeSeconds?: number };
+  /**
+   * Connection-token cache, per caller token, user or tenant, app and scopes, until
+   * `refreshSkewSeconds` before the token expires. `false` disables it. Default
+   * `{ maxEntries: 1000, refreshSkewSeconds: 60 }`.
+   */
+  connectionCache?: false | { maxEntries?: number; refreshSkewSeconds?: number };
   /** Upstream time limits in milliseconds. */
   timeouts?: Timeouts;
   /** `fetch` implementation for every upstream call. Default `globalThis.fetch`. */
@@ -153,6 +164,18 @@ const schema = z.strictObject({
   jwksMaxAgeSeconds: seconds(86_400).optional(),
   metadataMaxAgeSeconds: seconds(86_400).optional(),
   failureBackoffSeconds: seconds(300).optional(),
+  tokenCache: z
+    .union([
+      z.literal(false),
+      z.strictObject({ maxEntries: z.number().int().min(0).max(10_000_000).optional(), maxAgeSeconds: seconds(86_400).optional() }),
+    ])
+    .optional(),
+  connectionCache: z
+    .union([
+      z.literal(false),
+      z.strictObject({ maxEntries: z.number().int().min(0).max(1_000_000).optional(), refreshSkewSeconds: seconds(3600).optional() }),
+    ])
+    .optional(),
   timeouts: z
     .strictObject({
       discovery: ms.optional(),
@@ -191,6 +214,8 @@ export interface ResolvedOptions {
   jwksMaxAgeMs: number;
   metadataMaxAgeMs: number;
   failureBackoffMs: number;
+  tokenCache: { maxEntries: number; maxAgeMs: number } | false;
+  connectionCache: { maxEntries: number; refreshSkewMs: number } | false;
   timeouts: Required<Timeouts>;
   fetch: FetchLike;
   onEvent?: ((event: AuthEvent) => void) | undefined;
@@ -260,6 +285,17 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
     jwksMaxAgeMs: (o.jwksMaxAgeSeconds ?? 600) * 1000,
     metadataMaxAgeMs: (o.metadataMaxAgeSeconds ?? 3600) * 1000,
     failureBackoffMs: (o.failureBackoffSeconds ?? 2) * 1000,
+    tokenCache:
+      o.tokenCache === false
+        ? false
+        : { maxEntries: o.tokenCache?.maxEntries ?? 10_000, maxAgeMs: (o.tokenCache?.maxAgeSeconds ?? 300) * 1000 },
+    connectionCache:
+      o.connectionCache === false
+        ? false
+        : {
+            maxEntries: o.connectionCache?.maxEntries ?? 1000,
+            refreshSkewMs: (o.connectionCache?.refreshSkewSeconds ?? 60) * 1000,
+          },
     timeouts: {
       discovery: o.timeouts?.discovery ?? 5000,
       jwks: o.timeouts?.jwks ?? 5000,

@@ -49,6 +49,64 @@ export interface DescopeApiContext {
   projectId: string;
   managementKey?: string | undefined;
   timeoutMs: number;
+  /** Connection tokens already fetched (absent: no caching). */
+  connectionCache?: ConnectionTokenCache | undefined;
+}
+
+/**
+ * Connection tokens kept until `refreshSkewMs` before they expire, keyed by everything that
+ * decides the answer: the endpoint, the credential that authenticated the call (so a caller whose
+ * token Descope would refuse never receives another caller's result), user or tenant, app and
+ * scopes. Concurrent identical requests share one upstream call. Tokens without an expiry are
+ * not kept.
+ */
+export class ConnectionTokenCache {
+  private readonly entries = new Map<string, { token: ConnectionToken; freshUntil: number }>();
+  private readonly inflight = new Map<string, Promise<ConnectionToken>>();
+  private hits = 0;
+  private misses = 0;
+
+  constructor(private readonly options: { maxEntries: number; refreshSkewMs: number; now: () => number }) {}
+
+  async through(key: string, forceRefresh: boolean, load: () => Promise<ConnectionToken>): Promise<ConnectionToken> {
+    if (!forceRefresh) {
+      const entry = this.entries.get(key);
+      if (entry && this.options.now() < entry.freshUntil) {
+        this.hits++;
+        return entry.token;
+      }
+      if (entry) this.entries.delete(key);
+      const pending = this.inflight.get(key);
+      if (pending) {
+        this.hits++;
+        return pending;
+      }
+    }
+    this.misses++;
+    const run = load()
+      .then((token) => {
+        if (token.expiresAt && this.options.maxEntries > 0) {
+          const freshUntil = token.expiresAt.getTime() - this.options.refreshSkewMs;
+          if (freshUntil > this.options.now()) {
+            this.entries.delete(key);
+            while (this.entries.size >= this.options.maxEntries) {
+              this.entries.delete(this.entries.keys().next().value as string);
+            }
+            this.entries.set(key, { token, freshUntil });
+          }
+        }
+        return token;
+      })
+      .finally(() => {
+        if (this.inflight.get(key) === run) this.inflight.delete(key);
+      });
+    this.inflight.set(key, run);
+    return run;
+  }
+
+  stats(): { hits: number; misses: number; size: number } {
+    return { hits: this.hits, misses: this.misses, size: this.entries.size };
+  }
 }
 
 /** Descope's error body: `{errorCode, errorDescription, errorMessage}`. */
@@ -84,7 +142,22 @@ function credentials(
   return { secret: token, token };
 }
 
-async function fetchConnectionToken(
+function fetchConnectionToken(
+  ctx: DescopeApiContext,
+  path: string,
+  body: Record<string, unknown>,
+  secret: string,
+  appId: string,
+  forceRefresh: boolean,
+): Promise<ConnectionToken> {
+  const load = () => requestConnectionToken(ctx, path, body, secret, appId);
+  if (!ctx.connectionCache) return load();
+  const { options: _options, ...identity } = body;
+  const key = JSON.stringify([path, secret, identity]);
+  return ctx.connectionCache.through(key, forceRefresh, load);
+}
+
+async function requestConnectionToken(
   ctx: DescopeApiContext,
   path: string,
   body: Record<string, unknown>,
@@ -143,9 +216,9 @@ export async function getUserConnectionToken(
   const body: Record<string, unknown> = { appId, userId, options };
   if (params.tenantId) body.tenantId = params.tenantId;
   const byScopes = params.scopes !== undefined && params.scopes.length > 0;
-  if (byScopes) body.scopes = params.scopes;
+  if (byScopes) body.scopes = [...(params.scopes as string[])].sort();
   const path = byScopes ? "/v1/mgmt/outbound/app/user/token" : "/v1/mgmt/outbound/app/user/token/latest";
-  return fetchConnectionToken(ctx, path, body, secret, appId);
+  return fetchConnectionToken(ctx, path, body, secret, appId, params.forceRefresh === true);
 }
 
 /** A tenant's third-party token: by scopes when `scopes` is given, else the latest one. */
@@ -161,7 +234,7 @@ export async function getTenantConnectionToken(
   const options = { withRefreshToken: false, forceRefresh: params.forceRefresh === true };
   const body: Record<string, unknown> = { appId, tenantId: params.tenantId, options };
   const byScopes = params.scopes !== undefined && params.scopes.length > 0;
-  if (byScopes) body.scopes = params.scopes;
+  if (byScopes) body.scopes = [...(params.scopes as string[])].sort();
   const path = byScopes ? "/v1/mgmt/outbound/app/tenant/token" : "/v1/mgmt/outbound/app/tenant/token/latest";
-  return fetchConnectionToken(ctx, path, body, secret, appId);
+  return fetchConnectionToken(ctx, path, body, secret, appId, params.forceRefresh === true);
 }

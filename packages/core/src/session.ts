@@ -2,31 +2,34 @@ import { scopesFromClaims } from "./scopes.js";
 
 /** Per-tenant roles and permissions from the `tenants` claim. */
 export interface TenantAccess {
-  roles: string[];
-  permissions: string[];
+  readonly roles: readonly string[];
+  readonly permissions: readonly string[];
 }
 
-/** What a verified Descope access token says about its caller. */
+/**
+ * What a verified Descope access token says about its caller. Sessions are deeply frozen: the same
+ * object may serve every request that carries the same token (see the `tokenCache` option).
+ */
 export interface DescopeSession {
   /** The user ID (`sub`). */
   userId: string;
   email?: string;
   /** The raw access token. Treat it as a secret: never log it or return it from a tool. */
   token: string;
-  loginIds: string[];
+  readonly loginIds: readonly string[];
   /** OAuth scopes, from `scope`, `scp` and `scopes`. */
-  scopes: string[];
+  readonly scopes: readonly string[];
   /** Project-level permissions. */
-  permissions: string[];
+  readonly permissions: readonly string[];
   /** Project-level roles. */
-  roles: string[];
-  tenants: Record<string, TenantAccess>;
+  readonly roles: readonly string[];
+  readonly tenants: Readonly<Record<string, TenantAccess>>;
   /** The current tenant (`dct`). */
   currentTenant?: string;
   /** The OAuth client the token was issued to (`azp`, else `client_id`). */
   clientId?: string;
   /** The token's audiences, always as an array. */
-  audience: string[];
+  readonly audience: readonly string[];
   issuer: string;
   projectId: string;
   /** The protected resource this session was authenticated for (this server's MCP URL). */
@@ -37,18 +40,26 @@ export interface DescopeSession {
   claims: Readonly<Record<string, unknown>>;
 }
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+function strings(value: unknown): readonly string[] {
+  return Object.freeze(Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);
 }
 
-function tenantsOf(value: unknown): Record<string, TenantAccess> {
+function tenantsOf(value: unknown): Readonly<Record<string, TenantAccess>> {
   const out: Record<string, TenantAccess> = {};
   if (value === null || typeof value !== "object" || Array.isArray(value)) return out;
   for (const [id, entry] of Object.entries(value as Record<string, unknown>)) {
     const e = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>) : {};
-    out[id] = { roles: strings(e.roles), permissions: strings(e.permissions) };
+    out[id] = Object.freeze({ roles: strings(e.roles), permissions: strings(e.permissions) });
   }
-  return out;
+  return Object.freeze(out);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function optionalString(value: unknown): string | undefined {
@@ -69,15 +80,15 @@ export function sessionFromClaims(
     userId: claims.sub as string,
     token,
     loginIds: strings(claims.loginIds),
-    scopes: scopesFromClaims(claims),
+    scopes: Object.freeze(scopesFromClaims(claims)),
     permissions: strings(claims.permissions),
     roles: strings(claims.roles),
     tenants: tenantsOf(claims.tenants),
-    audience: typeof aud === "string" ? [aud] : strings(aud),
+    audience: typeof aud === "string" ? Object.freeze([aud]) : strings(aud),
     issuer: claims.iss as string,
     projectId: context.projectId,
     expiresAt: new Date((claims.exp as number) * 1000),
-    claims: Object.freeze({ ...claims }),
+    claims: deepFreeze({ ...claims }),
   };
   const email = optionalString(claims.email);
   if (email) session.email = email;
@@ -87,7 +98,7 @@ export function sessionFromClaims(
   if (clientId) session.clientId = clientId;
   if (typeof claims.iat === "number") session.issuedAt = new Date(claims.iat * 1000);
   if (context.resource) session.resource = context.resource;
-  return session;
+  return Object.freeze(session);
 }
 
 /** The MCP TypeScript SDK's `AuthInfo` (identical in v1 and v2). */
@@ -98,6 +109,8 @@ export interface McpAuthInfo {
   /** Seconds since the epoch. */
   expiresAt?: number;
   resource?: URL;
+  /** The RFC 9728 metadata URL of this server (read by SDK v2 scope challenges). */
+  resourceMetadataUrl?: string;
   extra?: Record<string, unknown>;
 }
 

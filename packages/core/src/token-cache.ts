@@ -1,0 +1,86 @@
+import { TokenExpiredError } from "./errors.js";
+import type { DescopeSession } from "./session.js";
+
+export interface TokenCacheOptions {
+  /** Most entries kept; the oldest entry is evicted first. */
+  maxEntries: number;
+  /** An entry is re-verified (signature and all) once it is older than this, whatever its `exp`. */
+  maxAgeMs: number;
+  clockToleranceMs: number;
+  now: () => number;
+}
+
+interface Entry {
+  session: DescopeSession;
+  /** `exp` in ms. */
+  expiresAt: number;
+  /** `nbf` in ms (or -Infinity). */
+  notBefore: number;
+  /** When the entry stops being trusted without re-verification. */
+  staleAt: number;
+}
+
+export interface TokenCacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  size: number;
+}
+
+/**
+ * Verified tokens, keyed by the exact token string (so a different token can never hit another's
+ * entry). A hit skips the signature work but re-checks `exp` and `nbf` against the clock every time;
+ * nothing is trusted past its `exp` or past `maxAgeMs`. Bounded by `maxEntries`, oldest first out.
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly stats = { hits: 0, misses: 0, evictions: 0 };
+
+  constructor(private readonly options: TokenCacheOptions) {}
+
+  /** The cached session, `undefined` on a miss; throws `TokenExpiredError` for a cached token that has expired. */
+  get(token: string): DescopeSession | undefined {
+    const entry = this.entries.get(token);
+    if (entry === undefined) {
+      this.stats.misses++;
+      return undefined;
+    }
+    const now = this.options.now();
+    const tolerance = this.options.clockToleranceMs;
+    if (now >= entry.staleAt || now + tolerance < entry.notBefore) {
+      this.entries.delete(token);
+      this.stats.misses++;
+      return undefined;
+    }
+    if (now - tolerance >= entry.expiresAt) {
+      this.entries.delete(token);
+      throw new TokenExpiredError("The access token expired", new Date(entry.expiresAt));
+    }
+    this.stats.hits++;
+    return entry.session;
+  }
+
+  set(token: string, session: DescopeSession, claims: { exp?: unknown; nbf?: unknown }): void {
+    if (this.options.maxEntries <= 0 || typeof claims.exp !== "number") return;
+    if (this.entries.has(token)) this.entries.delete(token);
+    while (this.entries.size >= this.options.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+      this.stats.evictions++;
+    }
+    this.entries.set(token, {
+      session,
+      expiresAt: claims.exp * 1000,
+      notBefore: typeof claims.nbf === "number" ? claims.nbf * 1000 : Number.NEGATIVE_INFINITY,
+      staleAt: this.options.now() + this.options.maxAgeMs,
+    });
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  snapshot(): TokenCacheStats {
+    return { ...this.stats, size: this.entries.size };
+  }
+}
