@@ -98,6 +98,12 @@ export function createApp(env: Record<string, string | undefined> = process.env)
     res.json({ status: "ok" });
   });
   app.use(descopeMcpAuth(auth));
+  mountMcp(app, auth);
+  return { app, auth };
+}
+
+/** The MCP endpoint itself (stateless Streamable HTTP, one server per request). */
+export function mountMcp(app: express.Express, auth: DescopeMcpAuth): void {
   const mcpPath = auth.config.mcpPath;
   app.post(mcpPath, express.json({ limit: "4mb" }), async (req, res) => {
     const server = buildMcpServer(auth);
@@ -123,5 +129,4 @@ export function createApp(env: Record<string, string | undefined> = process.env)
         id: null,
       });
   });
-  return { app, auth };
 }

@@ -1,0 +1,69 @@
+// pnpm bench: every benchmark in one run, with the ratios the targets are stated in.
+import { spawnSync } from "node:child_process";
+import { benchHttp } from "./http.mjs";
+import { fmt, machine, table } from "./lib.mjs";
+import { benchVerify } from "./verify.mjs";
+
+const smoke = process.argv.includes("--smoke");
+console.log(`# descope-mcp benchmarks${smoke ? " (smoke: tiny counts, numbers not meaningful)" : ""}`);
+console.log(`\nMachine: ${machine()}`);
+
+const verify = await benchVerify({ smoke });
+const http = await benchHttp({ smoke });
+
+const tokens = smoke ? 20_000 : 1_000_000;
+const bound = smoke ? 5_000 : 10_000;
+const child = spawnSync(
+  process.execPath,
+  ["--expose-gc", new URL("./memory.mjs", import.meta.url).pathname, String(tokens), String(bound)],
+  {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
+if (child.status !== 0) throw new Error("memory benchmark failed");
+const memory = JSON.parse(child.stdout.trim().split("\n").at(-1));
+const mib = (b) => (b / 2 ** 20).toFixed(1);
+table(
+  `5. Memory: ${tokens.toLocaleString("en-US")} distinct valid tokens through one engine (token cache bound ${bound.toLocaleString("en-US")}, RSS after GC)`,
+  ["tokens verified", "cache entries", "RSS MiB"],
+  memory.samples.map((s) => [s.tokens.toLocaleString("en-US"), s.cache.toLocaleString("en-US"), mib(s.rss)]),
+);
+const afterBound = memory.samples.filter((s) => s.cache >= bound);
+const growth = afterBound.length > 1 ? afterBound.at(-1).rss - afterBound[0].rss : 0;
+
+const checks = [
+  [
+    "1. repeated token vs @descope/node-sdk validateJwt",
+    verify.repeated.core / verify.repeated.sdk,
+    "≥ 100×",
+    verify.repeated.core / verify.repeated.sdk >= 100,
+  ],
+  [
+    "2. cold path vs bare jose",
+    verify.cold.core / verify.cold.jose,
+    "≥ 0.95×",
+    verify.cold.core / verify.cold.jose >= 0.95,
+  ],
+  [
+    "3a. JWKS fetches, 1,000 concurrent first requests",
+    verify.fetches.coldFetches,
+    "= 1",
+    verify.fetches.coldFetches === 1,
+  ],
+  ["3b. JWKS fetches, 1,000 unknown kids", verify.fetches.kidFetches, "≤ 2", verify.fetches.kidFetches <= 2],
+  ["4. HTTP with auth ÷ without", http.auth.rps / http.noauth.rps, "≥ 0.9×", http.auth.rps / http.noauth.rps >= 0.9],
+  ["4. HTTP errors + non-2xx", http.auth.bad + http.noauth.bad, "= 0", http.auth.bad + http.noauth.bad === 0],
+  ["5. RSS growth after the bound is reached (MiB)", growth / 2 ** 20, "flat (< 32 MiB)", growth < 32 * 2 ** 20],
+];
+table(
+  "Targets",
+  ["benchmark", "measured", "target", "met"],
+  checks.map(([name, value, target, ok]) => [
+    name,
+    Number.isInteger(value) ? value : fmt(value),
+    target,
+    ok ? "yes" : "NO",
+  ]),
+);
+if (!smoke && checks.some((c) => !c[3])) process.exitCode = 1;
