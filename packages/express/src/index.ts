@@ -45,6 +45,28 @@ export interface DescopeMcpRouter extends Router {
   requireScopes(...scopes: string[]): RequestHandler;
 }
 
+/**
+ * Whether a body parser already read the request stream, so `req.body` is what the MCP transport
+ * will see. `req.body` alone does not tell: Express 4's parsers set `req.body = {}` on requests they
+ * skip (e.g. a Content-Type they do not recognise), leaving the JSON-RPC message unread in the stream
+ * for a transport that reads it itself. Only POST bodies reach MCP dispatch.
+ */
+function bodyConsumed(req: Request): boolean {
+  return req.method !== "POST" || req.readableEnded;
+}
+
+/** `req.body` for the core: a raw (Buffer) body as text, so `express.raw()` bodies are inspected too. */
+function bodyOf(req: Request): unknown {
+  return Buffer.isBuffer(req.body) ? req.body.toString("utf8") : req.body;
+}
+
+/** Whether `path` is `base` or below it, the way Express routes by default (case-insensitive, trailing slash). */
+function isUnder(path: string, base: string): boolean {
+  const p = path.toLowerCase().replace(/\/+$/, "");
+  const b = base.toLowerCase().replace(/\/+$/, "");
+  return p === b || p.startsWith(`${b}/`);
+}
+
 function isEngine(value: unknown): value is DescopeMcpAuth {
   return typeof value === "object" && value !== null && typeof (value as DescopeMcpAuth).authenticate === "function";
 }
@@ -81,6 +103,20 @@ export function descopeMcpAuth(
   const jsonParser = express.json({ limit: adapterOptions.bodyLimit ?? "4mb", type: () => true });
   const router = express.Router() as DescopeMcpRouter;
 
+  // Mounted under a path (`app.use("/api", router)`), Express hands the router paths relative to
+  // the mount point, so the gate below would miss an `mcpPath` that includes the mount: fail closed.
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    const { mcpPath } = auth.config;
+    if (req.baseUrl && isUnder(`${req.baseUrl}${req.path}`, mcpPath) && !isUnder(req.path, mcpPath)) {
+      return next(
+        new ConfigurationError(
+          `descopeMcpAuth() must be mounted at the app root (app.use(router)): under a path it cannot gate mcpPath "${mcpPath}"`,
+        ),
+      );
+    }
+    next();
+  });
+
   // Well-known metadata: the core answers, the adapter only translates.
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (!auth.isMetadataPath(req.path)) return next();
@@ -107,11 +143,10 @@ export function descopeMcpAuth(
     if (cors) for (const [name, value] of Object.entries(MCP_CORS_HEADERS)) res.setHeader(name, value);
     const tagged = req as Tagged;
     tagged[ENGINE] = auth;
-    const bodyParsed = req.body !== undefined || req.method !== "POST";
     auth
       .authenticate(
         { authorization: req.headersDistinct?.authorization ?? req.headers.authorization, url: req.originalUrl },
-        bodyParsed ? { body: req.body } : { readBody: readBody(req, res) },
+        bodyConsumed(req) ? { body: bodyOf(req) } : { readBody: readBody(req, res) },
       )
       .then(
         (session) => {
