@@ -40,6 +40,17 @@ export function buildChallenge(params: ChallengeParams): string {
   return `Bearer ${parts.join(", ")}`;
 }
 
+const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/**
+ * `Retry-After` as RFC 9110 delay-seconds: a whole number from 1 to an hour, whatever the error
+ * carries (`NaN` → the 5 s default; `Infinity` or 1e300 never reach the header as such).
+ */
+export function retryAfter(seconds: number): string {
+  if (Number.isNaN(seconds)) return "5";
+  return String(Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(seconds))));
+}
+
 const CHALLENGE_CODES = new Set([
   "unauthorized",
   "invalid_request",
@@ -80,7 +91,7 @@ export function errorResult(
       resourceMetadata: context.resourceMetadata,
     });
   }
-  if (error instanceof UpstreamUnavailableError) headers["retry-after"] = String(error.retryAfterSeconds);
+  if (error instanceof UpstreamUnavailableError) headers["retry-after"] = retryAfter(error.retryAfterSeconds);
   if (error.code === "configuration") {
     // Configuration problems are the operator's to read in logs, not the client's.
     return {

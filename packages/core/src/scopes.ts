@@ -77,15 +77,34 @@ export interface ToolCall {
   name: string;
 }
 
-/** Every `tools/call` in a JSON-RPC body (a single request or a batch). Non-JSON-RPC input yields nothing. */
+/**
+ * JSON text as HTTP parsers read it: a leading UTF-8 byte order mark is dropped (body parsers and
+ * `Request.json()` strip it, so a BOM must not hide a call from the policy that the transport then runs).
+ */
+function parseJsonText(text: string): unknown {
+  return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+}
+
+/** The body as a JSON value: text and raw bytes (`Uint8Array`, `Buffer`, `ArrayBuffer`) are parsed. */
+function jsonBody(body: unknown): unknown {
+  if (typeof body === "string") return parseJsonText(body);
+  if (body instanceof ArrayBuffer) return parseJsonText(new TextDecoder().decode(body));
+  if (ArrayBuffer.isView(body)) {
+    return parseJsonText(new TextDecoder().decode(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)));
+  }
+  return body;
+}
+
+/**
+ * Every `tools/call` in a JSON-RPC body (a single request or a batch), given parsed, as text or as
+ * raw bytes. Non-JSON-RPC input yields nothing.
+ */
 export function toolCallsIn(body: unknown): ToolCall[] {
-  let parsed = body;
-  if (typeof parsed === "string") {
-    try {
-      parsed = JSON.parse(parsed);
-    } catch {
-      return [];
-    }
+  let parsed: unknown;
+  try {
+    parsed = jsonBody(body);
+  } catch {
+    return [];
   }
   const messages = Array.isArray(parsed) ? parsed : [parsed];
   const calls: ToolCall[] = [];

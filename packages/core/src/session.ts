@@ -44,12 +44,21 @@ function strings(value: unknown): readonly string[] {
   return Object.freeze(Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);
 }
 
+/**
+ * The `tenants` claim as a dictionary without a prototype: tenant IDs are data from the token, so a
+ * lookup such as `session.tenants[tenantIdFromARequest]` must find only the token's tenants — never
+ * `constructor` or `toString` from `Object.prototype` — and a `__proto__` key stays an ordinary entry.
+ */
 function tenantsOf(value: unknown): Readonly<Record<string, TenantAccess>> {
-  const out: Record<string, TenantAccess> = {};
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return out;
-  for (const [id, entry] of Object.entries(value as Record<string, unknown>)) {
-    const e = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>) : {};
-    out[id] = Object.freeze({ roles: strings(e.roles), permissions: strings(e.permissions) });
+  const out = Object.create(null) as Record<string, TenantAccess>;
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [id, entry] of Object.entries(value as Record<string, unknown>)) {
+      const e = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>) : {};
+      Object.defineProperty(out, id, {
+        value: Object.freeze({ roles: strings(e.roles), permissions: strings(e.permissions) }),
+        enumerable: true,
+      });
+    }
   }
   return Object.freeze(out);
 }

@@ -103,6 +103,21 @@ describe("error → HTTP answer", () => {
     });
   });
 
+  it("Retry-After is always whole delay-seconds between 1 and 3600", () => {
+    const header = (s: number) => errorResult(new UpstreamUnavailableError("down", s), ctx).headers["retry-after"];
+    expect([Number.NaN, Infinity, -Infinity, 1e300, 0, -5, 0.2, 3599.5, 86_400].map(header)).toEqual([
+      "5",
+      "3600",
+      "1",
+      "3600",
+      "1",
+      "1",
+      "1",
+      "3600",
+      "3600",
+    ]);
+  });
+
   it("configuration errors and unknown errors: 500 that reveals nothing", () => {
     const secret = new Error("ECONNRESET at 10.0.0.1 with key K-123");
     expect(errorResult(secret, ctx)).toEqual({

@@ -100,6 +100,25 @@ describe("per-tool scopes over JSON-RPC bodies", () => {
     expect(toolCallsIn([null, 1, "x", call(42), { method: "tools/call", params: null }])).toEqual([]);
   });
 
+  it("is not blinded by a UTF-8 byte order mark, which body parsers and Request.json() strip", () => {
+    expect(toolCallsIn(`\uFEFF${JSON.stringify(call("write_note"))}`)).toEqual([{ name: "write_note" }]);
+    expect(scopesForRequest(`\uFEFF${JSON.stringify([call("write_note")])}`, policy).scopes).toEqual([
+      "mcp",
+      "notes:write",
+    ]);
+  });
+
+  it("reads raw bytes (Buffer, Uint8Array, ArrayBuffer), with or without a BOM", () => {
+    const text = JSON.stringify([call("whoami"), call("write_note", 2)]);
+    const expected = [{ name: "whoami" }, { name: "write_note" }];
+    expect(toolCallsIn(Buffer.from(text))).toEqual(expected);
+    expect(toolCallsIn(new TextEncoder().encode(`\uFEFF${text}`))).toEqual(expected);
+    expect(toolCallsIn(new TextEncoder().encode(text).buffer)).toEqual(expected);
+    const padded = new TextEncoder().encode(`xx${text}yy`);
+    expect(toolCallsIn(new Uint8Array(padded.buffer, 2, padded.length - 4))).toEqual(expected);
+    expect(toolCallsIn(Buffer.from("{not json"))).toEqual([]);
+  });
+
   it("adds each called tool's scopes to the server-wide ones", () => {
     expect(scopesForRequest(undefined, policy)).toEqual({ scopes: ["mcp"], tools: [] });
     expect(scopesForRequest(call("whoami"), policy)).toEqual({ scopes: ["mcp"], tools: ["whoami"] });
