@@ -27,7 +27,11 @@ async function startServer(mode, issuerURL) {
   });
   return {
     url: `http://127.0.0.1:${port}/mcp`,
-    stop: () => new Promise((r) => (child.once("exit", r), child.kill("SIGTERM"))),
+    stop: () =>
+      new Promise((r) => {
+        child.once("exit", r);
+        child.kill("SIGTERM");
+      }),
   };
 }
 

@@ -64,7 +64,7 @@ describe.each(EXAMPLES)("%s example: the official MCP client's full OAuth flow",
       expect(outbound?.headers.authorization).toBe(`Bearer ${emu.projectId}:${result.oauth.accessToken}`);
       // The token's audience is this server's resource URL (RFC 8707 resource indicator).
       const token = descope.filter((r) => r.path.startsWith("/oauth2/") && r.path.endsWith("/token")).at(-1);
-      expect((token?.body as Record<string, string>).resource).toBe(server.mcpURL);
+      expect((token?.body as Record<string, string> | undefined)?.resource).toBe(server.mcpURL);
     });
   });
 });

@@ -55,7 +55,8 @@ export function buildMcpServer(auth: DescopeMcpAuth): McpServer {
       const session = getSession();
       if (!session) return toolError("Not authenticated");
       try {
-        await auth.connections.getToken({ appId: CALENDAR_APP, scopes: [CALENDAR_SCOPE], session });
+        // A status check asks Descope every time (cache: false): a disconnect shows at once.
+        await auth.connections.getToken({ appId: CALENDAR_APP, scopes: [CALENDAR_SCOPE], session, cache: false });
         return json({ appId: CALENDAR_APP, connected: true });
       } catch (error) {
         if (error instanceof ConnectionNotFoundError) return json({ appId: CALENDAR_APP, connected: false });

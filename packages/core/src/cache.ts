@@ -80,6 +80,11 @@ export class CachedValue<T> {
     return this.options.now() - this.attemptedAt;
   }
 
+  /** Whether a load is in flight. */
+  get loading(): boolean {
+    return this.inflight !== undefined;
+  }
+
   /** Whether the last load attempt failed. */
   get lastLoadFailed(): boolean {
     return this.failure !== undefined;

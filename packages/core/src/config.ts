@@ -167,13 +167,19 @@ const schema = z.strictObject({
   tokenCache: z
     .union([
       z.literal(false),
-      z.strictObject({ maxEntries: z.number().int().min(0).max(10_000_000).optional(), maxAgeSeconds: seconds(86_400).optional() }),
+      z.strictObject({
+        maxEntries: z.number().int().min(0).max(10_000_000).optional(),
+        maxAgeSeconds: seconds(86_400).optional(),
+      }),
     ])
     .optional(),
   connectionCache: z
     .union([
       z.literal(false),
-      z.strictObject({ maxEntries: z.number().int().min(0).max(1_000_000).optional(), refreshSkewSeconds: seconds(3600).optional() }),
+      z.strictObject({
+        maxEntries: z.number().int().min(0).max(1_000_000).optional(),
+        refreshSkewSeconds: seconds(3600).optional(),
+      }),
     ])
     .optional(),
   timeouts: z

@@ -23,8 +23,10 @@ interface CallerCredentials {
   accessToken?: string;
   /** Authenticate with the management key instead of the caller's token (needs `managementKey`). */
   useManagementKey?: boolean;
-  /** Skip Descope's cache and refresh the third-party token. */
+  /** Skip Descope's cache and refresh the third-party token (also bypasses this library's cache). */
   forceRefresh?: boolean;
+  /** Use this library's connection-token cache (default true). `false` always asks Descope, e.g. for a live status check. */
+  cache?: boolean;
 }
 
 export interface GetUserConnectionTokenParams extends CallerCredentials {
@@ -113,11 +115,19 @@ export class ConnectionTokenCache {
 export function describeDescopeError(json: unknown, secrets: readonly string[]): string {
   if (json === null || typeof json !== "object") return "";
   const body = json as Record<string, unknown>;
+  // Redact before truncating, so no prefix of a secret survives; JWT segments are redacted on their own too.
+  const pieces = secrets.flatMap((secret) =>
+    secret ? [secret, ...secret.split(".").filter((p) => p.length >= 16)] : [],
+  );
+  const redact = (text: string) => {
+    let out = text;
+    for (const piece of pieces) out = out.split(piece).join("[redacted]");
+    return out;
+  };
   const parts = [body.errorCode, body.errorDescription ?? body.error_description ?? body.message]
     .filter((v): v is string => typeof v === "string" && v.length > 0)
-    .map((v) => v.slice(0, 200));
-  let text = parts.join(": ");
-  for (const secret of secrets) if (secret) text = text.split(secret).join("[redacted]");
+    .map((v) => redact(v).slice(0, 200));
+  const text = parts.join(": ");
   return text ? ` (${text})` : "";
 }
 
@@ -149,9 +159,10 @@ function fetchConnectionToken(
   secret: string,
   appId: string,
   forceRefresh: boolean,
+  useCache = true,
 ): Promise<ConnectionToken> {
   const load = () => requestConnectionToken(ctx, path, body, secret, appId);
-  if (!ctx.connectionCache) return load();
+  if (!ctx.connectionCache || !useCache) return load();
   const { options: _options, ...identity } = body;
   const key = JSON.stringify([path, secret, identity]);
   return ctx.connectionCache.through(key, forceRefresh, load);
@@ -218,7 +229,7 @@ export async function getUserConnectionToken(
   const byScopes = params.scopes !== undefined && params.scopes.length > 0;
   if (byScopes) body.scopes = [...(params.scopes as string[])].sort();
   const path = byScopes ? "/v1/mgmt/outbound/app/user/token" : "/v1/mgmt/outbound/app/user/token/latest";
-  return fetchConnectionToken(ctx, path, body, secret, appId, params.forceRefresh === true);
+  return fetchConnectionToken(ctx, path, body, secret, appId, params.forceRefresh === true, params.cache !== false);
 }
 
 /** A tenant's third-party token: by scopes when `scopes` is given, else the latest one. */
@@ -236,5 +247,5 @@ export async function getTenantConnectionToken(
   const byScopes = params.scopes !== undefined && params.scopes.length > 0;
   if (byScopes) body.scopes = [...(params.scopes as string[])].sort();
   const path = byScopes ? "/v1/mgmt/outbound/app/tenant/token" : "/v1/mgmt/outbound/app/tenant/token/latest";
-  return fetchConnectionToken(ctx, path, body, secret, appId, params.forceRefresh === true);
+  return fetchConnectionToken(ctx, path, body, secret, appId, params.forceRefresh === true, params.cache !== false);
 }

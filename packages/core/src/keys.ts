@@ -26,6 +26,7 @@ interface LoadedKeys {
 /** The issuer's signing keys: fetched once, shared, refreshed on age or on an unknown `kid` (with a cool-down). */
 export class KeyStore {
   private readonly cache: CachedValue<LoadedKeys>;
+  private lastKidRefetchAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: KeyStoreOptions) {
     this.cache = new CachedValue(() => this.fetchKeys(), {
@@ -49,8 +50,17 @@ export class KeyStore {
   readonly resolve = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
     let keys = await this.cache.get();
     if (typeof header.kid === "string" && !keys.kids.has(header.kid)) {
-      if (this.cache.sinceLastAttempt() >= this.options.cooldownMs) {
+      if (this.cache.loading) {
+        // A fetch is already under way (a rotation being followed): wait for it rather than refuse.
         keys = await this.cache.reload();
+      } else {
+        const now = this.options.now();
+        // The cool-down counts from refetches that unknown kids caused, so a rotation right after
+        // start-up is still followed at once, and a flood of unknown kids costs one fetch per window.
+        if (now - this.lastKidRefetchAt >= this.options.cooldownMs) {
+          this.lastKidRefetchAt = now;
+          keys = await this.cache.reload();
+        }
       }
     }
     return keys.resolver(header, token);

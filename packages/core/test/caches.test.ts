@@ -42,7 +42,12 @@ describe("verified-token cache", () => {
 
   it("re-checks expiry on every hit and drops the entry once the token expires", async () => {
     const c = clock();
-    const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL, now: c.now, clockToleranceSeconds: 5 });
+    const auth = createDescopeMcpAuth({
+      issuerURL: emu.issuerURL,
+      baseURL: BASE_URL,
+      now: c.now,
+      clockToleranceSeconds: 5,
+    });
     const token = await emu.mintToken({}, { expiresInSeconds: 60 });
     expect(await codeOf(auth.verifyToken(token))).toBe("ok");
     c.advance(64); // exp + 4 s: still inside the 5 s tolerance
@@ -122,7 +127,12 @@ describe("connection-token cache", () => {
   it("reuses a token per (caller, user, app, scopes) until shortly before it expires", async () => {
     const c = clock();
     const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL, now: c.now });
-    emu.setConnection("google-calendar", { status: "connected", accessToken: "g-1", scopes: [CAL], expiresInSeconds: 600 });
+    emu.setConnection("google-calendar", {
+      status: "connected",
+      accessToken: "g-1",
+      scopes: [CAL],
+      expiresInSeconds: 600,
+    });
     const token = await emu.mintToken({ scope: "outbound.token.fetch" });
     const a = await auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], accessToken: token });
     const b = await auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], accessToken: token });
@@ -140,8 +150,17 @@ describe("connection-token cache", () => {
   });
 
   it("keys by caller credential, scopes and tenant; forceRefresh bypasses", async () => {
-    const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL, managementKey: emu.managementKey });
-    emu.setConnection("google-calendar", { status: "connected", accessToken: "g-2", scopes: [CAL, "x"], expiresInSeconds: 600 });
+    const auth = createDescopeMcpAuth({
+      issuerURL: emu.issuerURL,
+      baseURL: BASE_URL,
+      managementKey: emu.managementKey,
+    });
+    emu.setConnection("google-calendar", {
+      status: "connected",
+      accessToken: "g-2",
+      scopes: [CAL, "x"],
+      expiresInSeconds: 600,
+    });
     const t1 = await emu.mintToken({ scope: "outbound.token.fetch", jti: "one" });
     const t2 = await emu.mintToken({ scope: "outbound.token.fetch", jti: "two" });
     await auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], accessToken: t1 });
@@ -149,7 +168,12 @@ describe("connection-token cache", () => {
     await auth.connections.getToken({ appId: "google-calendar", scopes: [CAL, "x"], accessToken: t1 });
     await auth.connections.getToken({ appId: "google-calendar", scopes: ["x", CAL], accessToken: t1 }); // same set: hit
     await auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], accessToken: t1, tenantId: "T1" });
-    await auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], userId: "U2EmulatorUser0001", useManagementKey: true });
+    await auth.connections.getToken({
+      appId: "google-calendar",
+      scopes: [CAL],
+      userId: "U2EmulatorUser0001",
+      useManagementKey: true,
+    });
     expect(outboundCalls()).toBe(5);
     await auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], accessToken: t1, forceRefresh: true });
     expect(outboundCalls()).toBe(6);
@@ -158,25 +182,58 @@ describe("connection-token cache", () => {
 
   it("shares one upstream call among concurrent identical requests and caches no failures", async () => {
     const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL });
-    emu.setConnection("google-calendar", { status: "connected", accessToken: "g-3", scopes: [CAL], expiresInSeconds: 600 });
+    emu.setConnection("google-calendar", {
+      status: "connected",
+      accessToken: "g-3",
+      scopes: [CAL],
+      expiresInSeconds: 600,
+    });
     const token = await emu.mintToken({ scope: "outbound.token.fetch", jti: "shared" });
     const results = await Promise.all(
-      Array.from({ length: 40 }, () => auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], accessToken: token })),
+      Array.from({ length: 40 }, () =>
+        auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], accessToken: token }),
+      ),
     );
     expect(new Set(results.map((r) => r.accessToken))).toEqual(new Set(["g-3"]));
     expect(outboundCalls()).toBe(1);
     emu.setConnection("slack", { status: "not_connected" });
-    expect(await codeOf(auth.connections.getToken({ appId: "slack", accessToken: token }))).toBe("connection_not_found");
-    expect(await codeOf(auth.connections.getToken({ appId: "slack", accessToken: token }))).toBe("connection_not_found");
+    expect(await codeOf(auth.connections.getToken({ appId: "slack", accessToken: token }))).toBe(
+      "connection_not_found",
+    );
+    expect(await codeOf(auth.connections.getToken({ appId: "slack", accessToken: token }))).toBe(
+      "connection_not_found",
+    );
     expect(outboundCalls()).toBe(3);
   });
 
   it("can be disabled", async () => {
     const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL, connectionCache: false });
-    emu.setConnection("google-calendar", { status: "connected", accessToken: "g-4", scopes: [CAL], expiresInSeconds: 600 });
+    emu.setConnection("google-calendar", {
+      status: "connected",
+      accessToken: "g-4",
+      scopes: [CAL],
+      expiresInSeconds: 600,
+    });
     const token = await emu.mintToken({ scope: "outbound.token.fetch", jti: "nocache" });
     await auth.connections.getToken({ appId: "google-calendar", accessToken: token });
     await auth.connections.getToken({ appId: "google-calendar", accessToken: token });
     expect(outboundCalls()).toBe(2);
+  });
+
+  it("is skipped per call with cache: false (a live status check)", async () => {
+    const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL });
+    emu.setConnection("google-calendar", {
+      status: "connected",
+      accessToken: "g-5",
+      scopes: [CAL],
+      expiresInSeconds: 600,
+    });
+    const token = await emu.mintToken({ scope: "outbound.token.fetch", jti: "live" });
+    await auth.connections.getToken({ appId: "google-calendar", accessToken: token });
+    emu.setConnection("google-calendar", { status: "not_connected" });
+    expect((await auth.connections.getToken({ appId: "google-calendar", accessToken: token })).accessToken).toBe("g-5");
+    expect(
+      await codeOf(auth.connections.getToken({ appId: "google-calendar", accessToken: token, cache: false })),
+    ).toBe("connection_not_found");
   });
 });
