@@ -15,16 +15,29 @@ export async function opsPerSecond(fn, { ms = 1000, warmup = 200 } = {}) {
   return count / ((performance.now() - start) / 1000);
 }
 
-/** Runs `fn(item)` over `items` with bounded concurrency; returns items per second. */
-export async function throughput(items, fn, concurrency = 32) {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
-  return items.length / ((performance.now() - start) / 1000);
+/**
+ * Runs `a` and `b` sequentially over the same items, taking turns block by block (alternating who
+ * goes first); returns each one's items per second.
+ */
+export async function alternate(items, a, b, block = 100) {
+  let timeA = 0;
+  let timeB = 0;
+  const run = async (fn, part) => {
+    const start = performance.now();
+    for (const item of part) await fn(item);
+    return performance.now() - start;
+  };
+  for (let i = 0; i < items.length; i += block) {
+    const part = items.slice(i, i + block);
+    if ((i / block) % 2 === 0) {
+      timeA += await run(a, part);
+      timeB += await run(b, part);
+    } else {
+      timeB += await run(b, part);
+      timeA += await run(a, part);
+    }
+  }
+  return { a: items.length / (timeA / 1000), b: items.length / (timeB / 1000) };
 }
 
 export const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2));

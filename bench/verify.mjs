@@ -4,7 +4,7 @@ import DescopeClient from "@descope/node-sdk";
 import { createDescopeMcpAuth } from "@descope-mcp/core";
 import { startDescopeEmulator } from "@descope-mcp/testing";
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { clock, fmt, opsPerSecond, ratio, table, throughput } from "./lib.mjs";
+import { alternate, clock, fmt, opsPerSecond, ratio, table } from "./lib.mjs";
 
 const RESOURCE = "https://mcp.example.com/mcp";
 
@@ -38,25 +38,38 @@ export async function benchVerify({ smoke }) {
     );
 
     // 2. Distinct tokens: every verification is cold (signature work), same tokens for both.
+    // Both verifiers take turns over blocks of 100 tokens (alternating who goes first), so JIT
+    // warm-up, GC and machine noise fall on both alike; the ratio is the median over rounds.
     const count = smoke ? 200 : 4000;
     const tokens = [];
     for (let i = 0; i < count; i++) tokens.push(await emu.mintToken({ jti: `cold-${i}` }));
-    const rounds = smoke ? 1 : 3;
-    const coldCore = [];
-    const coldJose = [];
+    // Flat strings, as a header parser hands them over (whoever touched a rope first would pay to flatten it).
+    for (const t of tokens) t.split(".");
+    const rounds = smoke ? 1 : 7;
+    const coldRounds = [];
     for (let r = 0; r < rounds; r++) {
       const fresh = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: "https://mcp.example.com" });
       await fresh.verifyToken(token); // keys loaded; the measured tokens are all new to it
-      coldJose.push(await throughput(tokens, (t) => jwtVerify(t, jwks, joseOptions), 1));
-      coldCore.push(await throughput(tokens, (t) => fresh.verifyToken(t), 1));
+      coldRounds.push(
+        await alternate(
+          tokens,
+          (t) => fresh.verifyToken(t),
+          (t) => jwtVerify(t, jwks, joseOptions),
+        ),
+      );
     }
-    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    results.cold = { core: median(coldCore), jose: median(coldJose) };
+    const byRatio = [...coldRounds].sort((a, b) => a.a / a.b - b.a / b.b);
+    const mid = byRatio[Math.floor(byRatio.length / 2)];
+    results.cold = { core: mid.a, jose: mid.b };
     table(
-      `2. ${count.toLocaleString("en-US")} distinct tokens, cold path (ops/s, median of ${rounds})`,
+      `2. ${count.toLocaleString("en-US")} distinct tokens, cold path (ops/s, sequential; the round with the median ratio of ${rounds})`,
       ["verifier", "ops/s", "core ÷ this"],
       [
-        ["@descope-mcp/core verifyToken (cold)", fmt(results.cold.core), "1.00×"],
+        [
+          "@descope-mcp/core verifyToken (cold: signature, claims, session, cache insert)",
+          fmt(results.cold.core),
+          "1.00×",
+        ],
         ["jose jwtVerify (bare)", fmt(results.cold.jose), ratio(results.cold.core, results.cold.jose)],
       ],
     );

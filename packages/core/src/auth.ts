@@ -31,7 +31,7 @@ import {
 } from "./metadata.js";
 import { type AuthenticateInput, extractBearerToken } from "./request.js";
 import { hasScopes, requireScopes, scopesForRequest } from "./scopes.js";
-import { type DescopeSession, type McpAuthInfo, sessionFromClaims, toAuthInfo } from "./session.js";
+import { type DescopeSession, type McpAuthInfo, sessionOwning, toAuthInfo } from "./session.js";
 import { TokenCache, type TokenCacheStats } from "./token-cache.js";
 import { verifyAccessToken } from "./verify.js";
 
@@ -217,13 +217,19 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   const verifying = new Map<string, Promise<DescopeSession>>();
 
   async function verifyFresh(token: string): Promise<DescopeSession> {
-    const payload = await verifyAccessToken(token, keys, verifyPolicy);
-    const session = sessionFromClaims(token, payload as Record<string, unknown>, {
-      projectId: issuer.projectId,
-      resource: options.resourceURL,
-    });
-    tokenCache?.set(token, session, payload);
+    const claims = await verifyAccessToken(token, keys, verifyPolicy);
+    const session = sessionOwning(token, claims, { projectId: issuer.projectId, resource: options.resourceURL });
+    tokenCache?.set(token, session, claims);
     return session;
+  }
+
+  /** A first verification that concurrent callers with the same token join (one signature check). */
+  async function verifyShared(token: string): Promise<DescopeSession> {
+    try {
+      return await verifyFresh(token);
+    } finally {
+      verifying.delete(token);
+    }
   }
 
   function verifyToken(token: string): Promise<DescopeSession> {
@@ -236,7 +242,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       }
       let pending = verifying.get(token);
       if (pending === undefined) {
-        pending = verifyFresh(token).finally(() => verifying.delete(token));
+        pending = verifyShared(token);
         verifying.set(token, pending);
       }
       return pending;

@@ -1,6 +1,6 @@
-import { createLocalJWKSet, type FlattenedJWSInput, type JSONWebKeySet, type JWSHeaderParameters } from "jose";
+import { createLocalJWKSet, type JSONWebKeySet } from "jose";
 import { CachedValue } from "./cache.js";
-import { UpstreamUnavailableError } from "./errors.js";
+import { InvalidTokenError, UpstreamUnavailableError } from "./errors.js";
 import { type FetchLike, upstreamJson } from "./http.js";
 
 export type KeyResolver = ReturnType<typeof createLocalJWKSet>;
@@ -21,6 +21,24 @@ export interface KeyStoreOptions {
 interface LoadedKeys {
   resolver: KeyResolver;
   kids: ReadonlySet<string>;
+  /** Imported keys by `alg kid`: each key of a set is selected and imported once (bounded by kids × algorithms). */
+  imported: Map<string, Promise<CryptoKey>>;
+}
+
+/** RFC 7518 §3.3 and §3.5: RSA keys of at least 2048 bits. */
+const MIN_RSA_BITS = 2048;
+
+/**
+ * Selects and imports the key for `alg` and `kid` with jose (kty, crv, `use`, `key_ops` and the
+ * key's own `alg` must fit; a public key only), refusing ambiguous `kid`s and short RSA keys.
+ */
+async function importKey(resolver: KeyResolver, alg: string, kid: string): Promise<CryptoKey> {
+  const key = (await resolver({ alg, kid })) as CryptoKey;
+  const { modulusLength } = key.algorithm as Partial<RsaHashedKeyAlgorithm>;
+  if (typeof modulusLength === "number" && modulusLength < MIN_RSA_BITS) {
+    throw new InvalidTokenError(`The access token was signed with an RSA key shorter than ${MIN_RSA_BITS} bits`);
+  }
+  return key;
 }
 
 /** The issuer's signing keys: fetched once, shared, refreshed on age or on an unknown `kid` (with a cool-down). */
@@ -46,10 +64,13 @@ export class KeyStore {
     await this.cache.get();
   }
 
-  /** A jose key-resolution function for `jwtVerify`. */
-  readonly resolve = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+  /**
+   * The issuer's key for `alg` and `kid`. An unknown `kid` refetches the key set (joining a fetch
+   * already under way, else at most once per cool-down window) before it is refused.
+   */
+  async keyFor(alg: string, kid: string): Promise<CryptoKey> {
     let keys = await this.cache.get();
-    if (typeof header.kid === "string" && !keys.kids.has(header.kid)) {
+    if (!keys.kids.has(kid)) {
       if (this.cache.loading) {
         // A fetch is already under way (a rotation being followed): wait for it rather than refuse.
         keys = await this.cache.reload();
@@ -62,9 +83,18 @@ export class KeyStore {
           keys = await this.cache.reload();
         }
       }
+      if (!keys.kids.has(kid)) {
+        throw new InvalidTokenError("The access token was signed by a key this issuer does not publish");
+      }
     }
-    return keys.resolver(header, token);
-  };
+    const id = `${alg} ${kid}`;
+    let key = keys.imported.get(id);
+    if (key === undefined) {
+      key = importKey(keys.resolver, alg, kid);
+      keys.imported.set(id, key);
+    }
+    return key;
+  }
 
   private async fetchKeys(): Promise<LoadedKeys> {
     const url = await this.options.jwksURL();
@@ -80,7 +110,7 @@ export class KeyStore {
     }
     const keys = json.keys.filter((k) => k.use === undefined || k.use === "sig");
     const kids = new Set(keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === "string"));
-    return { resolver: createLocalJWKSet({ keys }), kids };
+    return { resolver: createLocalJWKSet({ keys }), kids, imported: new Map() };
   }
 }
 
