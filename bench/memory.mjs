@@ -37,8 +37,8 @@ const mint = (i) => {
 /** Resident set and live JS heap after a full collection. */
 const measure = () => {
   globalThis.gc?.();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rss, heap: heapUsed };
+  const { rss, heapUsed, external } = process.memoryUsage();
+  return { rss, heap: heapUsed, external };
 };
 const samples = [];
 const chunk = 10_000;

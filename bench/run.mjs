@@ -26,12 +26,13 @@ const memory = JSON.parse(child.stdout.trim().split("\n").at(-1));
 const mib = (b) => (b / 2 ** 20).toFixed(1);
 table(
   `5. Memory: ${tokens.toLocaleString("en-US")} distinct valid tokens through one engine (token cache bound ${bound.toLocaleString("en-US")}; after a full GC)`,
-  ["tokens verified", "cache entries", "RSS MiB", "live JS heap MiB"],
+  ["tokens verified", "cache entries", "RSS MiB", "live JS heap MiB", "external MiB"],
   memory.samples.map((s) => [
     s.tokens.toLocaleString("en-US"),
     s.cache.toLocaleString("en-US"),
     mib(s.rss),
     mib(s.heap),
+    mib(s.external),
   ]),
 );
 // Flat once the bound is reached: the live heap (what the engine retains) does not grow, and the
