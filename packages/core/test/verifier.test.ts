@@ -9,6 +9,7 @@ import { CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDescopeMcpAuth, DescopeMcpError } from "../src/index.js";
 import { decodeBase64url } from "../src/verify.js";
+import { verdictOf } from "./helpers.js";
 
 const PROJECT = "P2VerifierTestPr0ject0000001";
 const RESOURCE = "https://mcp.example.com/mcp";
@@ -46,16 +47,6 @@ function engine(algorithms: string[] = ["RS256"], now?: () => number) {
 function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
   return { iss: issuer, sub: "U1", aud: RESOURCE, iat: now, exp: now + 600, ...extra };
-}
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "accepted";
-  } catch (error) {
-    if (error instanceof DescopeMcpError) return `${error.code}: ${error.message}`;
-    throw error;
-  }
 }
 
 async function keyPair(alg: string, kid: string, jwkExtra: Partial<JWK> = {}) {
@@ -99,7 +90,7 @@ describe("verifier keys and algorithms", () => {
       const session = await auth.verifyToken(await k.signToken(claims({ sub: `user-${alg}` })));
       expect(session.userId).toBe(`user-${alg}`);
       // The same token is refused when the operator does not accept that algorithm.
-      expect(await outcome(engine(["RS384"]).verifyToken(await k.signToken(claims())))).toBe(
+      expect(await verdictOf(engine(["RS384"]).verifyToken(await k.signToken(claims())))).toBe(
         "invalid_token: The access token is signed with an algorithm this server does not accept",
       );
     },
@@ -110,7 +101,7 @@ describe("verifier keys and algorithms", () => {
     jwks = { keys: [k.publicJwk] };
     const auth = engine();
     const token = await k.signToken(claims());
-    expect(await outcome(auth.verifyToken(token))).toBe("accepted");
+    expect(await verdictOf(auth.verifyToken(token))).toBe("accepted");
     // A 256-byte signature is 342 characters: the last one carries 4 padding bits.
     const last = token.at(-1) as string;
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -119,7 +110,7 @@ describe("verifier keys and algorithms", () => {
     expect(Buffer.from(respelled.split(".")[2] as string, "base64url")).toEqual(
       Buffer.from(token.split(".")[2] as string, "base64url"),
     );
-    expect(await outcome(auth.verifyToken(respelled))).toBe("invalid_token: The access token signature is invalid");
+    expect(await verdictOf(auth.verifyToken(respelled))).toBe("invalid_token: The access token signature is invalid");
   });
 
   it("refuses ambiguous, wrong-use, wrong-alg, private and short keys", async () => {
@@ -129,29 +120,29 @@ describe("verifier keys and algorithms", () => {
     const publishes = "invalid_token: The access token was signed by a key this issuer does not publish";
 
     jwks = { keys: [k.publicJwk, other.publicJwk] }; // two keys under one kid
-    expect(await outcome(engine().verifyToken(token))).toBe(publishes);
+    expect(await verdictOf(engine().verifyToken(token))).toBe(publishes);
 
     jwks = { keys: [{ ...k.publicJwk, use: "enc" }] };
-    expect(await outcome(engine().verifyToken(token))).toBe(publishes);
+    expect(await verdictOf(engine().verifyToken(token))).toBe(publishes);
 
     jwks = { keys: [{ ...k.publicJwk, key_ops: ["encrypt"] }] };
-    expect(await outcome(engine().verifyToken(token))).toBe(publishes);
+    expect(await verdictOf(engine().verifyToken(token))).toBe(publishes);
 
     // The key says RS256; a PS256 signature by the same key pair is refused, even where PS256 is accepted.
     jwks = { keys: [k.publicJwk] };
     const psKey = await importJWK(await exportJWK(k.privateKey), "PS256");
     const ps = await new CompactSign(json(claims())).setProtectedHeader({ alg: "PS256", kid: "kid-1" }).sign(psKey);
-    expect(await outcome(engine(["RS256", "PS256"]).verifyToken(ps))).toBe(publishes);
+    expect(await verdictOf(engine(["RS256", "PS256"]).verifyToken(ps))).toBe(publishes);
     // An ES256 header naming an RSA key.
     const es = await keyPair("ES256", "kid-es");
     const esToken = await new CompactSign(json(claims()))
       .setProtectedHeader({ alg: "ES256", kid: "kid-1" })
       .sign(es.privateKey);
-    expect(await outcome(engine(["RS256", "ES256"]).verifyToken(esToken))).toBe(publishes);
+    expect(await verdictOf(engine(["RS256", "ES256"]).verifyToken(esToken))).toBe(publishes);
 
     // A private key published by mistake is never used.
     jwks = { keys: [{ ...(await exportJWK(k.privateKey)), kid: "kid-1", alg: "RS256" }] };
-    expect(await outcome(engine().verifyToken(token))).toBe(
+    expect(await verdictOf(engine().verifyToken(token))).toBe(
       "invalid_token: The access token could not be verified with the issuer's keys",
     );
 
@@ -160,7 +151,7 @@ describe("verifier keys and algorithms", () => {
     jwks = { keys: [{ ...(weak.publicKey.export({ format: "jwk" }) as JWK), kid: "weak", alg: "RS256" }] };
     const input = `${b64(JSON.stringify({ alg: "RS256", kid: "weak" }))}.${b64(JSON.stringify(claims()))}`;
     const weakToken = `${input}.${b64(nodeSign("sha256", Buffer.from(input), weak.privateKey))}`;
-    expect(await outcome(engine().verifyToken(weakToken))).toBe(
+    expect(await verdictOf(engine().verifyToken(weakToken))).toBe(
       "invalid_token: The access token was signed with an RSA key shorter than 2048 bits",
     );
   });
@@ -170,7 +161,7 @@ describe("verifier keys and algorithms", () => {
     jwks = { keys: [k.publicJwk] };
     const auth = engine();
     const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => k.signToken(claims({ jti: `t${i}` }))));
-    const results = await Promise.all(tokens.map((t) => outcome(auth.verifyToken(t))));
+    const results = await Promise.all(tokens.map((t) => verdictOf(auth.verifyToken(t))));
     expect(new Set(results)).toEqual(new Set(["accepted"]));
     expect(auth.stats().jwksFetches).toBe(1);
   });

@@ -1,6 +1,7 @@
 import { type DescopeEmulator, startDescopeEmulator } from "@descope-mcp/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDescopeMcpAuth, type DescopeMcpAuth, DescopeMcpError, toAuthInfo } from "../src/index.js";
+import { createDescopeMcpAuth, type DescopeMcpAuth, toAuthInfo } from "../src/index.js";
+import { verdictOf } from "./helpers.js";
 
 const BASE_URL = "https://mcp.example.com";
 const RESOURCE = `${BASE_URL}/mcp`;
@@ -13,16 +14,6 @@ beforeAll(async () => {
   auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL });
 });
 afterAll(() => emu.close());
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "accepted";
-  } catch (error) {
-    if (error instanceof DescopeMcpError) return `${error.code}: ${error.message}`;
-    throw error;
-  }
-}
 
 describe("verifyToken", () => {
   it("maps a valid token to a session", async () => {
@@ -81,9 +72,9 @@ describe("verifyToken", () => {
       `${emu.baseURL}/${emu.projectId}`,
       emu.projectId,
     ]) {
-      expect(await codeOf(auth.verifyToken(await emu.mintToken({ iss })))).toBe("accepted");
+      expect(await verdictOf(auth.verifyToken(await emu.mintToken({ iss })))).toBe("accepted");
     }
-    expect(await codeOf(auth.verifyToken(await emu.mintToken({ aud: ["other", RESOURCE] })))).toBe("accepted");
+    expect(await verdictOf(auth.verifyToken(await emu.mintToken({ aud: ["other", RESOURCE] })))).toBe("accepted");
   });
 
   it.each([
@@ -113,7 +104,7 @@ describe("verifyToken", () => {
     ["nonObjectPayload", "invalid_token: The access token is malformed"],
   ] as const)("refuses %s", async (name, expected) => {
     const make = emu.tokens[name] as () => Promise<string>;
-    expect(await codeOf(auth.verifyToken(await make()))).toBe(expected);
+    expect(await verdictOf(auth.verifyToken(await make()))).toBe(expected);
   });
 
   it.each([
@@ -134,23 +125,23 @@ describe("verifyToken", () => {
       "invalid_token: The access token was not issued for this resource (audience mismatch)",
     ],
   ])("refuses %s", async (_name, claims, expected) => {
-    expect(await codeOf(auth.verifyToken(await emu.mintToken(claims)))).toBe(expected);
+    expect(await verdictOf(auth.verifyToken(await emu.mintToken(claims)))).toBe(expected);
   });
 
   it("honours the clock tolerance at the edges", async () => {
     const now = Math.floor(Date.now() / 1000);
-    expect(await codeOf(auth.verifyToken(await emu.mintToken({ exp: now - 3 })))).toBe("accepted");
-    expect(await codeOf(auth.verifyToken(await emu.mintToken({ exp: now - 30 })))).toBe(
+    expect(await verdictOf(auth.verifyToken(await emu.mintToken({ exp: now - 3 })))).toBe("accepted");
+    expect(await verdictOf(auth.verifyToken(await emu.mintToken({ exp: now - 30 })))).toBe(
       "token_expired: The access token expired",
     );
-    expect(await codeOf(auth.verifyToken(await emu.mintToken({ nbf: now + 3 })))).toBe("accepted");
-    expect(await codeOf(auth.verifyToken(await emu.mintToken({ iat: now + 3 })))).toBe("accepted");
+    expect(await verdictOf(auth.verifyToken(await emu.mintToken({ nbf: now + 3 })))).toBe("accepted");
+    expect(await verdictOf(auth.verifyToken(await emu.mintToken({ iat: now + 3 })))).toBe("accepted");
   });
 
   it("refuses junk without fetching anything", async () => {
     const fresh = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL });
     for (const junk of ["", "abc", "a.b", "a.b.c.d", "a..c", "ä.b.c", `${"x".repeat(9000)}.a.b`]) {
-      expect(await codeOf(fresh.verifyToken(junk))).toMatch(/^invalid_token: /);
+      expect(await verdictOf(fresh.verifyToken(junk))).toMatch(/^invalid_token: /);
     }
     expect(fresh.stats()).toMatchObject({ jwksFetches: 0, metadataFetches: 0 });
   });
@@ -161,8 +152,8 @@ describe("verifyToken", () => {
       baseURL: BASE_URL,
       audience: [RESOURCE, emu.projectId],
     });
-    expect(await codeOf(wide.verifyToken(await emu.mintToken({ aud: emu.projectId })))).toBe("accepted");
-    expect(await codeOf(wide.verifyToken(await emu.mintToken({ aud: "https://other.example/mcp" })))).toMatch(
+    expect(await verdictOf(wide.verifyToken(await emu.mintToken({ aud: emu.projectId })))).toBe("accepted");
+    expect(await verdictOf(wide.verifyToken(await emu.mintToken({ aud: "https://other.example/mcp" })))).toMatch(
       /audience/,
     );
   });
