@@ -1208,7 +1208,8 @@ export const CORPUS: HostileCase[] = [
     rule: "R10",
     token: (c) => mint(c),
     request: (_c, t) => ({ headers: [["content-type", "text/plain"], ...bearer(t)], body: WRITE_NOTE }),
-    expect: insufficient("notes:write openid"),
+    // Per-tool scopes need the body, and only application/json is read as one (R21).
+    expect: invalidRequest(/Content-Type: application\/json/),
   },
   {
     name: 'write_note with `jsonrpc: "1.0"` (policy applies to any tools/call)',
@@ -1271,9 +1272,7 @@ export const CORPUS: HostileCase[] = [
     rule: "R12",
     token: (c) => mint(c),
     request: withBearer({ body: '{"jsonrpc":' }),
-    // The core is handed the text: it names no tool, so it needs no tool scope; the adapter refuses it.
     expect: invalidRequest(/not valid JSON/i),
-    core: { status: 200, error: null, challenge: null },
   },
   {
     name: "malformed JSON that mentions write_note",
@@ -1282,7 +1281,6 @@ export const CORPUS: HostileCase[] = [
     token: (c) => mint(c),
     request: withBearer({ body: WRITE_NOTE.slice(0, -1) }),
     expect: invalidRequest(/not valid JSON/i),
-    core: { status: 200, error: null, challenge: null },
   },
   {
     name: "JSON `null` body",
@@ -1290,8 +1288,7 @@ export const CORPUS: HostileCase[] = [
     rule: "R12",
     token: (c) => mint(c),
     request: withBearer({ body: "null" }),
-    expect: invalidRequest(/not valid JSON/i),
-    core: { status: 200, error: null, challenge: null },
+    expect: invalidRequest(/not a JSON-RPC message/),
   },
   {
     name: "empty body",
@@ -1299,8 +1296,7 @@ export const CORPUS: HostileCase[] = [
     rule: "R12",
     token: (c) => mint(c),
     request: withBearer({ body: "" }),
-    expect: { status: 200, error: null, challenge: null },
-    http: transport(400),
+    expect: invalidRequest(/empty/),
   },
   {
     name: "malformed JSON without credentials (authentication comes first)",

@@ -5,6 +5,9 @@ import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { examples } from "./examples.mjs";
+import { parseRawResponse } from "./raw.js";
+
+export { parseRawResponse };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -154,36 +157,6 @@ function sendRaw(port: number, spec: HttpRequestSpec): Promise<HttpAnswer> {
     });
     socket.write(Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "utf8"), body]));
   });
-}
-
-/** Parses an HTTP/1.1 response read until the server closed the connection (content-length or chunked). */
-export function parseRawResponse(data: Buffer): Omit<HttpAnswer, "ms"> {
-  const end = data.indexOf("\r\n\r\n");
-  if (end < 0) throw new Error(`incomplete HTTP response: ${JSON.stringify(data.toString("latin1").slice(0, 200))}`);
-  const [statusLine, ...headerLines] = data.subarray(0, end).toString("latin1").split("\r\n");
-  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? "")?.[1]);
-  if (!status) throw new Error(`bad status line: ${statusLine}`);
-  const headers: Record<string, string[]> = {};
-  for (const line of headerLines) {
-    const colon = line.indexOf(":");
-    const name = line.slice(0, colon).trim().toLowerCase();
-    headers[name] = [...(headers[name] ?? []), line.slice(colon + 1).trim()];
-  }
-  let body = data.subarray(end + 4);
-  if (headers["transfer-encoding"]?.some((v) => /chunked/i.test(v))) {
-    const out: Buffer[] = [];
-    let at = 0;
-    for (let guard = 0; guard < 100_000; guard++) {
-      const lineEnd = body.indexOf("\r\n", at);
-      if (lineEnd < 0) break;
-      const size = Number.parseInt(body.subarray(at, lineEnd).toString("latin1"), 16);
-      if (!size) break;
-      out.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
-      at = lineEnd + 2 + size + 2;
-    }
-    body = Buffer.concat(out);
-  }
-  return { status, headers, body: body.toString("utf8") };
 }
 
 /** Parses JSON, or returns `undefined`. */

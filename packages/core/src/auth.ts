@@ -1,3 +1,4 @@
+import { type BodyHeaders, bodyForPolicy, checkBodyHeaders } from "./body.js";
 import { CachedValue } from "./cache.js";
 import { type AuthErrorResult, errorResult, toResponse } from "./challenge.js";
 import {
@@ -17,13 +18,22 @@ import {
   getTenantConnectionToken,
   getUserConnectionToken,
 } from "./connections.js";
-import { ConfigurationError, DescopeMcpError, InsufficientScopeError, UpstreamUnavailableError } from "./errors.js";
-import { upstreamJson } from "./http.js";
+import {
+  ConfigurationError,
+  DescopeMcpError,
+  InsufficientScopeError,
+  MethodNotAllowedError,
+  UpstreamUnavailableError,
+} from "./errors.js";
+import { isUnderMcpPath, MCP_METHODS, readRequestBytes } from "./gate.js";
+import { beforeDeadline, upstreamJson } from "./http.js";
 import { createIssuerMatcher, type DescopeIssuer, resolveIssuer } from "./issuer.js";
 import { KeyStore } from "./keys.js";
 import { type DescopeUser, loadUser } from "./management.js";
 import {
   AS_WELL_KNOWN,
+  MCP_CORS_HEADERS,
+  MCP_PREFLIGHT,
   metadataResponse,
   PRM_WELL_KNOWN,
   type ProtectedResourceMetadata,
@@ -36,13 +46,75 @@ import { TokenCache, type TokenCacheStats } from "./token-cache.js";
 import { verifyAccessToken } from "./verify.js";
 
 export interface AuthenticateOptions {
-  /** The parsed JSON-RPC body (or its text), so per-tool scopes can be applied to `tools/call`. */
+  /**
+   * The JSON-RPC body exactly as the MCP transport will dispatch it: the parsed value, or its raw
+   * text or bytes (parsed strictly). When `toolScopes` are configured and the request is a POST,
+   * the body is required: `undefined` is refused (400), never read as "no tool called".
+   */
   body?: unknown;
   /**
-   * Reads the body lazily: called only after the token passed and only when `toolScopes` are
-   * configured, so unauthenticated requests never cost a body parse. Ignored when `body` is given.
+   * Reads the body lazily, once: called only after the token passed and only when `toolScopes` are
+   * configured, so unauthenticated requests never cost a body read. It gets the byte limit and must
+   * resolve the raw text or bytes (or a value a body parser produced), or throw a typed error
+   * (`InvalidRequestError`, `PayloadTooLargeError`). Ignored when `body` is given.
    */
-  readBody?: () => Promise<unknown>;
+  readBody?: (limit: number) => Promise<unknown>;
+  /** The body's `Content-Type`, `Content-Encoding` and `Content-Length`, checked before it is read. */
+  bodyHeaders?: BodyHeaders;
+}
+
+/** What a Node (or any non-Web) gate hands the core for one request to the MCP endpoint. */
+export interface GateInput extends AuthenticateInput, AuthenticateOptions {
+  /** The HTTP method. */
+  method: string;
+}
+
+/** The core's decision for one request to the MCP endpoint. */
+export type GateOutcome =
+  | {
+      /** Answer the client with `result` (preflight, 405, or the challenge); the MCP handler must not run. */
+      allow: false;
+      result: AuthErrorResult;
+    }
+  | {
+      /** Go on to the MCP handler, with these. */
+      allow: true;
+      session: DescopeSession;
+      authInfo: McpAuthInfo;
+      /**
+       * The parsed body the gate judged, when it read one: the MCP transport must get exactly this
+       * (`req.body`, `parsedBody`) and must not read the request stream again.
+       */
+      body: unknown;
+      /** Headers to add to the MCP handler's response (CORS). */
+      headers: Readonly<Record<string, string>>;
+    }
+  | {
+      /** Not the gate's to decide (an `OPTIONS` request with `cors: false`): go on without a session. */
+      allow: "pass";
+    };
+
+/** What `handle` / `protect` hand an MCP request handler. */
+export interface McpRequestContext {
+  /** The MCP SDK `AuthInfo` of the caller (give it to the transport as `authInfo`). */
+  authInfo: McpAuthInfo;
+  session: DescopeSession;
+  /**
+   * The parsed JSON-RPC body the gate judged (give it to the transport as `parsedBody`), or
+   * `undefined` when no per-tool policy needed it (the transport then reads the request itself).
+   */
+  parsedBody: unknown;
+}
+
+/** An MCP request handler behind the Web-standard gate. */
+export type McpRequestHandler = (request: Request, context: McpRequestContext) => Response | Promise<Response>;
+
+export interface ProtectOptions {
+  /**
+   * Answers requests that are neither the MCP endpoint nor the metadata routes (e.g. `/health`).
+   * Default: 404. They reach it unauthenticated.
+   */
+  fallback?: (request: Request) => Response | Promise<Response>;
 }
 
 /** The configured engine. Create one per server with `createDescopeMcpAuth`. */
@@ -73,8 +145,26 @@ export interface DescopeMcpAuth {
   protectedResourceMetadata(): ProtectedResourceMetadata;
   /** Descope's authorization-server metadata (fetched once, cached, time-boxed). */
   authorizationServerMetadata(): Promise<Record<string, unknown>>;
-  /** Answers the well-known routes (path-aware and root PRM, AS metadata); `undefined` for any other path. */
-  handleMetadata(request: Request): Promise<Response | undefined>;
+  /**
+   * Answers the well-known routes (path-aware and root PRM, AS metadata) for any method (405 with
+   * `Allow` for those it does not serve); `undefined` for any other path. Takes a `Request`, or just
+   * the method and path (so a Node adapter never has to build a `Request` from what a client sent).
+   */
+  handleMetadata(request: Request | { method: string; path: string }): Promise<Response | undefined>;
+  /**
+   * The whole decision for one request to the MCP endpoint, for adapters that are not Web-standard:
+   * CORS preflight, methods, the bearer token, `requiredScopes`, and `toolScopes` over the body read
+   * by `readBody`. Never throws: every refusal is a ready answer.
+   */
+  gate(input: GateInput): Promise<GateOutcome>;
+  /**
+   * The Web-standard gate: answers the metadata routes and CORS preflight, gates the MCP endpoint
+   * (`mcpPath` and every spelling of it a router may match) and calls `handler` with the caller's
+   * `authInfo`, session and the parsed body; `undefined` for any other path (not this gate's).
+   */
+  handle(request: Request, handler: McpRequestHandler): Promise<Response | undefined>;
+  /** `handle` as a `fetch` handler: other paths go to `options.fallback` (default 404). */
+  protect(handler: McpRequestHandler, options?: ProtectOptions): (request: Request) => Promise<Response>;
   /** Whether `pathname` is one of the metadata routes `handleMetadata` answers. */
   isMetadataPath(pathname: string): boolean;
   /** The session as the MCP SDK's `AuthInfo`. */
@@ -158,7 +248,10 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     jwksURL: async () => {
       if (options.jwksURL) return options.jwksURL;
       try {
-        const doc = await discovery.get();
+        // Discovery may use half of a request's budget; the rest is left for the JWKS itself, so a
+        // hanging discovery still lets the first request through on the well-known JWKS.
+        const wait = Math.min(options.timeouts.discovery, Math.floor(options.timeouts.request / 2));
+        const doc = await beforeDeadline(discovery.get(), Date.now() + wait);
         if (typeof doc.jwks_uri === "string" && /^https?:\/\//.test(doc.jwks_uri)) return doc.jwks_uri;
       } catch {
         // Discovery unavailable: fall back to Descope's well-known JWKS location.
@@ -216,23 +309,27 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   /** Verifications in flight, so concurrent first uses of one token share the crypto work. */
   const verifying = new Map<string, Promise<DescopeSession>>();
 
-  async function verifyFresh(token: string): Promise<DescopeSession> {
-    const claims = await verifyAccessToken(token, keys, verifyPolicy);
+  async function verifyFresh(token: string, deadline: number): Promise<DescopeSession> {
+    const claims = await verifyAccessToken(token, keys, verifyPolicy, deadline);
     const session = sessionOwning(token, claims, { projectId: issuer.projectId, resource: options.resourceURL });
     tokenCache?.set(token, session, claims);
     return session;
   }
 
   /** A first verification that concurrent callers with the same token join (one signature check). */
-  async function verifyShared(token: string): Promise<DescopeSession> {
+  async function verifyShared(token: string, deadline: number): Promise<DescopeSession> {
     try {
-      return await verifyFresh(token);
+      return await verifyFresh(token, deadline);
     } finally {
       verifying.delete(token);
     }
   }
 
-  function verifyToken(token: string): Promise<DescopeSession> {
+  /**
+   * Verifies `token`; upstream work it waits for (discovery, JWKS) must finish by `deadline` (ms
+   * since the epoch, real time): one budget per request, however many fetches it needs.
+   */
+  function verifyWithin(token: string, deadline: number): Promise<DescopeSession> {
     if (tokenCache !== undefined && typeof token === "string") {
       try {
         const hit = tokenCache.get(token);
@@ -242,12 +339,28 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       }
       let pending = verifying.get(token);
       if (pending === undefined) {
-        pending = verifyShared(token);
+        pending = verifyShared(token, deadline);
         verifying.set(token, pending);
       }
       return pending;
     }
-    return verifyFresh(token);
+    return verifyFresh(token, deadline);
+  }
+
+  const verifyToken = (token: string) => verifyWithin(token, Date.now() + options.timeouts.request);
+
+  /** `response` with `headers` added (a copy when its headers are immutable, as a `fetch` answer's are). */
+  function withHeaders(response: Response, headers: Readonly<Record<string, string>>): Response {
+    const names = Object.keys(headers);
+    if (names.length === 0) return response;
+    try {
+      for (const name of names) response.headers.set(name, headers[name] as string);
+      return response;
+    } catch {
+      const copy = new Response(response.body, response);
+      for (const name of names) copy.headers.set(name, headers[name] as string);
+      return copy;
+    }
   }
 
   const protectedResourceMetadata = (): ProtectedResourceMetadata => {
@@ -267,53 +380,153 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
 
   const metadataPaths = new Set([prmPath, PRM_WELL_KNOWN, AS_WELL_KNOWN]);
 
+  /** The request's method and body headers, whether it came as a Web `Request` or as plain input. */
+  function inputOf(
+    request: Request | AuthenticateInput,
+    opts: AuthenticateOptions | undefined,
+  ): { input: AuthenticateInput; bodyHeaders: AuthenticateOptions["bodyHeaders"] } {
+    if (typeof Request !== "undefined" && request instanceof Request) {
+      const h = request.headers;
+      return {
+        input: { authorization: h.get("authorization"), url: request.url, method: request.method },
+        bodyHeaders: opts?.bodyHeaders ?? {
+          contentType: h.get("content-type"),
+          contentEncoding: h.get("content-encoding"),
+          contentLength: h.get("content-length"),
+        },
+      };
+    }
+    return { input: request as AuthenticateInput, bodyHeaders: opts?.bodyHeaders };
+  }
+
+  async function authenticateRequest(
+    request: Request | AuthenticateInput,
+    opts: AuthenticateOptions | undefined,
+  ): Promise<{ session: DescopeSession; body: unknown }> {
+    const { input, bodyHeaders } = inputOf(request, opts);
+    // The per-tool policy needs the body of every POST (and of a request whose method is unknown).
+    const needsBody = hasToolScopes && (input.method === undefined || input.method.toUpperCase() === "POST");
+    let required = policy.requiredScopes as string[];
+    let tools: string[] = [];
+    let session: DescopeSession | undefined;
+    let body: unknown;
+    try {
+      const token = extractBearerToken(input);
+      session = await verifyWithin(token, Date.now() + options.timeouts.request);
+      if (needsBody) {
+        if (bodyHeaders) checkBodyHeaders(bodyHeaders, options.bodyLimit);
+        const raw =
+          opts?.body !== undefined ? opts.body : opts?.readBody ? await opts.readBody(options.bodyLimit) : undefined;
+        body = bodyForPolicy(raw);
+        ({ scopes: required, tools } = scopesForRequest(body, policy));
+      }
+      if (required.length > 0) requireScopes(session, required);
+    } catch (error) {
+      const mapped = error instanceof DescopeMcpError ? error : undefined;
+      const event: AuthEvent = {
+        type: "deny",
+        reason: mapped?.code ?? "internal_error",
+        status: mapped?.status ?? 500,
+        requiredScopes: required,
+      };
+      if (tools.length) event.tools = tools;
+      if (session) {
+        event.userId = session.userId;
+        if (session.clientId) event.clientId = session.clientId;
+      }
+      if (error instanceof InsufficientScopeError) event.missingScopes = [...error.missingScopes];
+      if (mapped) event.description = mapped.message;
+      emit(event);
+      throw error;
+    }
+    const event: AuthEvent = {
+      type: "allow",
+      reason: "ok",
+      status: 200,
+      userId: session.userId,
+      requiredScopes: required,
+    };
+    if (session.clientId) event.clientId = session.clientId;
+    if (tools.length) event.tools = tools;
+    emit(event);
+    return { session, body };
+  }
+
+  const preflight = (): AuthErrorResult => ({ ...MCP_PREFLIGHT, headers: { ...MCP_PREFLIGHT.headers }, body: "" });
+  const corsHeaders: Readonly<Record<string, string>> = options.cors ? MCP_CORS_HEADERS : Object.freeze({});
+
+  async function gate(input: GateInput): Promise<GateOutcome> {
+    const method = typeof input.method === "string" ? input.method.toUpperCase() : "";
+    if (method === "OPTIONS") return options.cors ? { allow: false, result: preflight() } : { allow: "pass" };
+    try {
+      if (!MCP_METHODS.includes(method)) throw new MethodNotAllowedError(method, MCP_METHODS);
+      const { session, body } = await authenticateRequest({ ...input, method }, input);
+      return { allow: true, session, authInfo: auth.toAuthInfo(session), body, headers: corsHeaders };
+    } catch (error) {
+      return { allow: false, result: errorResultFor(error) };
+    }
+  }
+
+  async function handle(request: Request, handler: McpRequestHandler): Promise<Response | undefined> {
+    const pathname = new URL(request.url).pathname;
+    if (metadataPaths.has(pathname)) return metadataAnswer(request.method, pathname);
+    if (!isUnderMcpPath(pathname, options.mcpPath)) return undefined;
+    const h = request.headers;
+    const outcome = await gate({
+      method: request.method,
+      authorization: h.get("authorization"),
+      url: request.url,
+      bodyHeaders: {
+        contentType: h.get("content-type"),
+        contentEncoding: h.get("content-encoding"),
+        contentLength: h.get("content-length"),
+      },
+      readBody: (limit) => readRequestBytes(request, limit),
+    });
+    if (outcome.allow === "pass") return undefined;
+    if (outcome.allow === false) return toResponse(outcome.result);
+    const response = await handler(request, {
+      authInfo: outcome.authInfo,
+      session: outcome.session,
+      parsedBody: outcome.body,
+    });
+    return withHeaders(response, outcome.headers);
+  }
+
+  async function metadataAnswer(method: string, pathname: string): Promise<Response | undefined> {
+    if (pathname === prmPath || pathname === PRM_WELL_KNOWN) {
+      return metadataResponse(method, protectedResourceMetadata, 3600);
+    }
+    if (pathname === AS_WELL_KNOWN) {
+      try {
+        return await metadataResponse(method, () => discovery.get(), Math.floor(options.metadataMaxAgeMs / 1000));
+      } catch (error) {
+        const result = errorResultFor(error);
+        delete result.headers["www-authenticate"];
+        return toResponse(result);
+      }
+    }
+    return undefined;
+  }
+
+  const notFound = () =>
+    new Response(JSON.stringify({ error: "not_found", error_description: "Nothing is served at this path" }), {
+      status: 404,
+      headers: { "content-type": "application/json" },
+    });
+
   const auth: DescopeMcpAuth = {
     config: Object.freeze({ ...options, issuer: Object.freeze({ ...issuer }), resourceMetadataURL }),
     verifyToken,
     async authenticate(request, opts) {
-      const input: AuthenticateInput =
-        typeof Request !== "undefined" && request instanceof Request
-          ? { authorization: request.headers.get("authorization"), url: request.url }
-          : (request as AuthenticateInput);
-      let { scopes: required, tools } = scopesForRequest(opts?.body, policy);
-      let session: DescopeSession | undefined;
-      try {
-        const token = extractBearerToken(input);
-        session = await verifyToken(token);
-        if (opts?.body === undefined && opts?.readBody && hasToolScopes) {
-          ({ scopes: required, tools } = scopesForRequest(await opts.readBody(), policy));
-        }
-        if (required.length > 0) requireScopes(session, required);
-      } catch (error) {
-        const mapped = error instanceof DescopeMcpError ? error : undefined;
-        const event: AuthEvent = {
-          type: "deny",
-          reason: mapped?.code ?? "internal_error",
-          status: mapped?.status ?? 500,
-          requiredScopes: required,
-        };
-        if (tools.length) event.tools = tools;
-        if (session) {
-          event.userId = session.userId;
-          if (session.clientId) event.clientId = session.clientId;
-        }
-        if (error instanceof InsufficientScopeError) event.missingScopes = [...error.missingScopes];
-        if (mapped) event.description = mapped.message;
-        emit(event);
-        throw error;
-      }
-      const event: AuthEvent = {
-        type: "allow",
-        reason: "ok",
-        status: 200,
-        userId: session.userId,
-        requiredScopes: required,
-      };
-      if (session.clientId) event.clientId = session.clientId;
-      if (tools.length) event.tools = tools;
-      emit(event);
-      return session;
+      return (await authenticateRequest(request, opts)).session;
     },
+    gate,
+    handle,
+    protect:
+      (handler, protectOptions = {}) =>
+      async (request) =>
+        (await handle(request, handler)) ?? (await (protectOptions.fallback ?? notFound)(request)),
     scopesFor: (body) => scopesForRequest(body, policy).scopes,
     requireScopes: (session, scopes) => requireScopes(session, scopes),
     hasScopes: (session, scopes) => hasScopes(session, scopes),
@@ -323,24 +536,11 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     authorizationServerMetadata: () => discovery.get(),
     isMetadataPath: (pathname) => metadataPaths.has(pathname),
     async handleMetadata(request) {
-      const pathname = new URL(request.url).pathname;
-      if (pathname === prmPath || pathname === PRM_WELL_KNOWN) {
-        return metadataResponse(request.method, protectedResourceMetadata, 3600);
+      if (typeof Request !== "undefined" && request instanceof Request) {
+        return metadataAnswer(request.method, new URL(request.url).pathname);
       }
-      if (pathname === AS_WELL_KNOWN) {
-        try {
-          return await metadataResponse(
-            request.method,
-            () => discovery.get(),
-            Math.floor(options.metadataMaxAgeMs / 1000),
-          );
-        } catch (error) {
-          const result = errorResultFor(error);
-          delete result.headers["www-authenticate"];
-          return toResponse(result);
-        }
-      }
-      return undefined;
+      const { method, path } = request as { method: string; path: string };
+      return metadataAnswer(String(method), String(path));
     },
     toAuthInfo: (session) => ({ ...toAuthInfo(session), resourceMetadataUrl: resourceMetadataURL }),
     connections: {

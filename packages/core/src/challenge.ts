@@ -1,4 +1,4 @@
-import { DescopeMcpError, InsufficientScopeError, UpstreamUnavailableError } from "./errors.js";
+import { DescopeMcpError, InsufficientScopeError, MethodNotAllowedError, UpstreamUnavailableError } from "./errors.js";
 import { MCP_CORS_HEADERS } from "./metadata.js";
 
 /** A transport-neutral HTTP answer: adapters write it verbatim. */
@@ -92,7 +92,8 @@ export function errorResult(
     });
   }
   if (error instanceof UpstreamUnavailableError) headers["retry-after"] = retryAfter(error.retryAfterSeconds);
-  if (error.code === "configuration") {
+  if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(", ");
+  if (error.code === "configuration" || error.code === "no_session") {
     // Configuration problems are the operator's to read in logs, not the client's.
     return {
       status: 500,

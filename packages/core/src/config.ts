@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { byteLimit } from "./body.js";
 import { ConfigurationError } from "./errors.js";
 import type { FetchLike } from "./http.js";
 import { SCOPE_TOKEN } from "./scopes.js";
@@ -19,6 +20,12 @@ export interface AuthEvent {
 }
 
 export interface Timeouts {
+  /**
+   * The most one request waits, in all, for upstream work it needs before it can be decided
+   * (discovery, then the JWKS, on a cold start): then 503 with `Retry-After` (ms, default 5000).
+   * The fetches themselves go on and serve later requests.
+   */
+  request?: number;
   /** Discovery / authorization-server metadata fetch (ms, default 5000). */
   discovery?: number;
   /** JWKS fetch (ms, default 5000). */
@@ -90,6 +97,16 @@ export interface DescopeMcpAuthOptions {
   connectionCache?: false | { maxEntries?: number; refreshSkewSeconds?: number };
   /** Upstream time limits in milliseconds. */
   timeouts?: Timeouts;
+  /**
+   * The most bytes a gate reads of a request body (for per-tool scopes): a number of bytes or a
+   * size such as `"4mb"`. Larger bodies are refused with 413. Default `"4mb"`.
+   */
+  bodyLimit?: number | string;
+  /**
+   * Answer CORS preflights (`OPTIONS`) on the MCP endpoint with 204 and let browsers read the
+   * challenge (`Access-Control-Expose-Headers: WWW-Authenticate, …`). Default `true`.
+   */
+  cors?: boolean;
   /** `fetch` implementation for every upstream call. Default `globalThis.fetch`. */
   fetch?: FetchLike;
   /** Audit hook: called with every allow/deny decision. Exceptions it throws are ignored. */
@@ -182,8 +199,20 @@ const schema = z.strictObject({
       }),
     ])
     .optional(),
+  bodyLimit: z
+    .union([
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(1024 ** 3),
+      z.string().regex(/^\s*\d{1,12}(?:\.\d{1,6})?\s*(?:b|kb|mb|gb)?\s*$/i, 'must be a size such as "4mb"'),
+    ])
+    .optional(),
+  cors: z.boolean().optional(),
   timeouts: z
     .strictObject({
+      request: ms.optional(),
       discovery: ms.optional(),
       jwks: ms.optional(),
       connections: ms.optional(),
@@ -223,6 +252,9 @@ export interface ResolvedOptions {
   tokenCache: { maxEntries: number; maxAgeMs: number } | false;
   connectionCache: { maxEntries: number; refreshSkewMs: number } | false;
   timeouts: Required<Timeouts>;
+  /** In bytes. */
+  bodyLimit: number;
+  cors: boolean;
   fetch: FetchLike;
   onEvent?: ((event: AuthEvent) => void) | undefined;
   now: () => number;
@@ -302,7 +334,10 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
             maxEntries: o.connectionCache?.maxEntries ?? 1000,
             refreshSkewMs: (o.connectionCache?.refreshSkewSeconds ?? 60) * 1000,
           },
+    bodyLimit: byteLimit(o.bodyLimit),
+    cors: o.cors !== false,
     timeouts: {
+      request: o.timeouts?.request ?? 5000,
       discovery: o.timeouts?.discovery ?? 5000,
       jwks: o.timeouts?.jwks ?? 5000,
       connections: o.timeouts?.connections ?? 10_000,

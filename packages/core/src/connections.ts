@@ -111,24 +111,33 @@ export class ConnectionTokenCache {
   }
 }
 
-/** Descope's error body: `{errorCode, errorDescription, errorMessage}`. */
+/** The length from which a piece of a secret counts as leaked. */
+const FRAGMENT = 8;
+
+/** Whether `text` and `secret` share a substring of `FRAGMENT` or more characters. Linear in both. */
+function sharesFragment(text: string, secret: string): boolean {
+  if (text.length < FRAGMENT || secret.length < FRAGMENT) return false;
+  const grams = new Set<string>();
+  for (let i = 0; i + FRAGMENT <= secret.length; i++) grams.add(secret.slice(i, i + FRAGMENT));
+  for (let i = 0; i + FRAGMENT <= text.length; i++) if (grams.has(text.slice(i, i + FRAGMENT))) return true;
+  return false;
+}
+
+/** Descope's error codes look like `E062108`. */
+const ERROR_CODE = /^[A-Z]{1,3}\d{3,10}$/;
+
+/**
+ * What of Descope's error body (`{errorCode, errorDescription, errorMessage}`) may reach a message:
+ * its `errorCode` alone, when it has Descope's code shape and shares no 8-character piece with any
+ * secret of the call. Descope's free text is dropped: it may quote what it was sent (the caller's
+ * token, the management key), and no redaction of free text can promise that no fragment survives.
+ */
 export function describeDescopeError(json: unknown, secrets: readonly string[]): string {
   if (json === null || typeof json !== "object") return "";
-  const body = json as Record<string, unknown>;
-  // Redact before truncating, so no prefix of a secret survives; JWT segments are redacted on their own too.
-  const pieces = secrets.flatMap((secret) =>
-    secret ? [secret, ...secret.split(".").filter((p) => p.length >= 16)] : [],
-  );
-  const redact = (text: string) => {
-    let out = text;
-    for (const piece of pieces) out = out.split(piece).join("[redacted]");
-    return out;
-  };
-  const parts = [body.errorCode, body.errorDescription ?? body.error_description ?? body.message]
-    .filter((v): v is string => typeof v === "string" && v.length > 0)
-    .map((v) => redact(v).slice(0, 200));
-  const text = parts.join(": ");
-  return text ? ` (${text})` : "";
+  const code = (json as Record<string, unknown>).errorCode;
+  if (typeof code !== "string" || !ERROR_CODE.test(code)) return "";
+  if (secrets.some((secret) => secret && sharesFragment(code, secret))) return "";
+  return ` (Descope error ${code})`;
 }
 
 function credentials(

@@ -5,6 +5,8 @@
 export type DescopeMcpErrorCode =
   | "unauthorized"
   | "invalid_request"
+  | "payload_too_large"
+  | "method_not_allowed"
   | "invalid_token"
   | "token_expired"
   | "insufficient_scope"
@@ -13,7 +15,8 @@ export type DescopeMcpErrorCode =
   | "configuration"
   | "connection_not_found"
   | "connection_denied"
-  | "user_not_found";
+  | "user_not_found"
+  | "no_session";
 
 /** OAuth error values that may appear in a `WWW-Authenticate` challenge or JSON body. */
 export type OAuthErrorValue =
@@ -71,6 +74,34 @@ export class UnauthorizedError extends DescopeMcpError {
 export class InvalidRequestError extends DescopeMcpError {
   constructor(message: string) {
     super("invalid_request", 400, "invalid_request", message);
+  }
+}
+
+/** The request body is larger than the gate reads (413 `invalid_request`). */
+export class PayloadTooLargeError extends DescopeMcpError {
+  /** The limit, in bytes. */
+  readonly limit: number;
+  constructor(limit: number, message = `The request body is larger than ${limit} bytes`) {
+    super("payload_too_large", 413, "invalid_request", message);
+    this.limit = limit;
+  }
+}
+
+/** The method is not served on this route (405 with `Allow`). */
+export class MethodNotAllowedError extends DescopeMcpError {
+  /** The methods the route answers, for the `Allow` header. */
+  readonly allow: readonly string[];
+  constructor(method: string, allow: readonly string[]) {
+    super(
+      "method_not_allowed",
+      405,
+      "invalid_request",
+      `${/^[A-Za-z-]{1,20}$/.test(method) ? method.toUpperCase() : "This method"} is not allowed here`,
+    );
+    this.allow = Object.freeze([...allow]);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { error: "method_not_allowed", error_description: this.message };
   }
 }
 
@@ -187,6 +218,15 @@ export class ConnectionDeniedError extends DescopeMcpError {
 export class UserNotFoundError extends DescopeMcpError {
   constructor(message = "No such user") {
     super("user_not_found", 404, "not_found", message);
+  }
+}
+
+/** `requireSession()` (or `getSession()` of an adapter that throws) was called outside an authenticated request (500). */
+export class NoSessionError extends DescopeMcpError {
+  constructor(
+    message = "No Descope session: this code is not running inside an authenticated MCP request (is the Descope gate in front of it?)",
+  ) {
+    super("no_session", 500, "server_error", message);
   }
 }
 

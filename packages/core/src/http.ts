@@ -18,6 +18,23 @@ export interface UpstreamAnswer {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_REDIRECTS = 3;
+
+function isRedirect(response: Response): boolean {
+  return response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400);
+}
+
+/** The redirect target when it is on the origin of `from`, else `undefined`. */
+function sameOriginRedirect(from: string, response: Response): string | undefined {
+  const location = response.headers.get("location");
+  if (!location) return undefined;
+  try {
+    const target = new URL(location, from);
+    return target.origin === new URL(from).origin ? target.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The one way the library talks to Descope: time-boxed, JSON in and out. Network failures,
@@ -32,24 +49,35 @@ export async function upstreamJson(fetchImpl: FetchLike, request: UpstreamReques
     body = JSON.stringify(request.body);
   }
   const signal = AbortSignal.timeout(request.timeoutMs);
+  const method = request.method ?? "GET";
+  let url = request.url;
   let response: Response;
-  try {
-    response = await fetchImpl(request.url, {
-      method: request.method ?? "GET",
-      headers,
-      body,
-      signal,
-      redirect: "error",
-    });
-  } catch (cause) {
-    const timedOut = signal.aborted;
-    throw new UpstreamUnavailableError(
-      timedOut
-        ? `Descope ${request.what} did not answer within ${request.timeoutMs} ms`
-        : `Descope ${request.what} could not be reached`,
-      5,
-      { cause },
-    );
+  for (let hop = 0; ; hop++) {
+    try {
+      // `redirect: "manual"`: edge runtimes refuse "error", and a redirect is ours to judge (below).
+      response = await fetchImpl(url, { method, headers, body, signal, redirect: "manual" });
+    } catch (cause) {
+      const timedOut = signal.aborted;
+      throw new UpstreamUnavailableError(
+        timedOut
+          ? `Descope ${request.what} did not answer within ${request.timeoutMs} ms`
+          : `Descope ${request.what} could not be reached`,
+        5,
+        { cause },
+      );
+    }
+    if (!isRedirect(response)) break;
+    const next = sameOriginRedirect(url, response);
+    await response.body?.cancel().catch(() => undefined);
+    // Only a GET is re-sent, only to the same origin, at most MAX_REDIRECTS times: the credentials
+    // some calls carry never travel to another host.
+    if (method !== "GET" || next === undefined || hop >= MAX_REDIRECTS) {
+      throw new UpstreamUnavailableError(
+        `Descope ${request.what} answered a redirect (HTTP ${response.status}) that is not followed`,
+        5,
+      );
+    }
+    url = next;
   }
   let text: string;
   try {
@@ -74,4 +102,25 @@ export async function upstreamJson(fetchImpl: FetchLike, request: UpstreamReques
     }
   }
   return { status: response.status, json };
+}
+
+/**
+ * `work`, unless it is still pending at `deadline` (ms since the epoch, real time): then an
+ * `UpstreamUnavailableError` (503). The work itself goes on (it is shared: a later request may use
+ * its result); only this wait is cut short. This is how one request gets one budget for all the
+ * upstream work it waits for (discovery, then the JWKS), instead of one time-out per fetch.
+ */
+export function beforeDeadline<T>(
+  work: Promise<T>,
+  deadline: number,
+  message = "Descope did not answer in time for this request",
+): Promise<T> {
+  if (deadline === Number.POSITIVE_INFINITY) return work;
+  const remaining = Math.max(0, deadline - Date.now());
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UpstreamUnavailableError(message, 5)), remaining);
+  });
+  work.catch(() => undefined); // a late failure of the shared work is someone else's to report
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

@@ -3,7 +3,20 @@ export {
   createDescopeMcpAuth,
   createDescopeMcpAuthFromEnv,
   type DescopeMcpAuth,
+  type GateInput,
+  type GateOutcome,
+  type McpRequestContext,
+  type McpRequestHandler,
+  type ProtectOptions,
 } from "./auth.js";
+export {
+  type BodyHeaders,
+  bodyForPolicy,
+  byteLimit,
+  checkBodyHeaders,
+  DEFAULT_BODY_LIMIT,
+  parseJsonBody,
+} from "./body.js";
 export { type AuthErrorResult, buildChallenge, type ChallengeParams, quoteHeaderValue } from "./challenge.js";
 export { type AuthEvent, type DescopeMcpAuthOptions, ENV_VARS, type ResolvedOptions, type Timeouts } from "./config.js";
 export type {
@@ -21,13 +34,17 @@ export {
   InvalidRequestError,
   InvalidTokenError,
   isDescopeMcpError,
+  MethodNotAllowedError,
+  NoSessionError,
   type OAuthErrorValue,
+  PayloadTooLargeError,
   TokenExpiredError,
   UnauthorizedError,
   UpstreamError,
   UpstreamUnavailableError,
   UserNotFoundError,
 } from "./errors.js";
+export { isUnderMcpPath, MCP_METHODS, readRequestBytes } from "./gate.js";
 export type { FetchLike } from "./http.js";
 export {
   apiBaseForRegion,

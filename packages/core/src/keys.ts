@@ -1,7 +1,7 @@
 import { createLocalJWKSet, type JSONWebKeySet } from "jose";
 import { CachedValue } from "./cache.js";
 import { InvalidTokenError, UpstreamUnavailableError } from "./errors.js";
-import { type FetchLike, upstreamJson } from "./http.js";
+import { beforeDeadline, type FetchLike, upstreamJson } from "./http.js";
 
 export type KeyResolver = ReturnType<typeof createLocalJWKSet>;
 
@@ -24,6 +24,8 @@ interface LoadedKeys {
   /** Imported keys by `alg kid`: each key of a set is selected and imported once (bounded by kids × algorithms). */
   imported: Map<string, Promise<CryptoKey>>;
 }
+
+const LATE = "Descope's signing keys (JWKS) could not be loaded within this request's time limit (timeouts.request)";
 
 /** RFC 7518 §3.3 and §3.5: RSA keys of at least 2048 bits. */
 const MIN_RSA_BITS = 2048;
@@ -68,19 +70,20 @@ export class KeyStore {
    * The issuer's key for `alg` and `kid`. An unknown `kid` refetches the key set (joining a fetch
    * already under way, else at most once per cool-down window) before it is refused.
    */
-  async keyFor(alg: string, kid: string): Promise<CryptoKey> {
-    let keys = await this.cache.get();
+  async keyFor(alg: string, kid: string, deadline = Number.POSITIVE_INFINITY): Promise<CryptoKey> {
+    const cached = this.cache.peek() !== undefined;
+    let keys = cached ? await this.cache.get() : await beforeDeadline(this.cache.get(), deadline, LATE);
     if (!keys.kids.has(kid)) {
       if (this.cache.loading) {
         // A fetch is already under way (a rotation being followed): wait for it rather than refuse.
-        keys = await this.cache.reload();
+        keys = await beforeDeadline(this.cache.reload(), deadline, LATE);
       } else {
         const now = this.options.now();
         // The cool-down counts from refetches that unknown kids caused, so a rotation right after
         // start-up is still followed at once, and a flood of unknown kids costs one fetch per window.
         if (now - this.lastKidRefetchAt >= this.options.cooldownMs) {
           this.lastKidRefetchAt = now;
-          keys = await this.cache.reload();
+          keys = await beforeDeadline(this.cache.reload(), deadline, LATE);
         }
       }
       if (!keys.kids.has(kid)) {

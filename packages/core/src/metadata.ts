@@ -1,3 +1,5 @@
+import { MethodNotAllowedError } from "./errors.js";
+
 /** RFC 9728 protected resource metadata. */
 export interface ProtectedResourceMetadata {
   resource: string;
@@ -35,13 +37,10 @@ export async function metadataResponse(
   const m = method.toUpperCase();
   if (m === "OPTIONS") return new Response(null, { status: 204, headers: { ...METADATA_HEADERS } });
   if (m !== "GET" && m !== "HEAD") {
-    return new Response(
-      JSON.stringify({ error: "method_not_allowed", error_description: `${m} is not allowed here` }),
-      {
-        status: 405,
-        headers: { ...METADATA_HEADERS, allow: ALLOW, "content-type": "application/json" },
-      },
-    );
+    return new Response(JSON.stringify(new MethodNotAllowedError(m, ALLOW.split(", ")).toJSON()), {
+      status: 405,
+      headers: { ...METADATA_HEADERS, allow: ALLOW, "content-type": "application/json" },
+    });
   }
   const json = JSON.stringify(await body());
   return new Response(m === "HEAD" ? null : json, {

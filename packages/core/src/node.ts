@@ -1,8 +1,14 @@
 /**
  * Node-only helpers shared by the Node adapters (Express, Nest, xmcp): the current request's
- * session through AsyncLocalStorage. Kept out of the main entry so the core stays runtime-neutral.
+ * session through AsyncLocalStorage, and the Node side of the gate (reading a request's body once,
+ * handing it on, writing the core's answers). Kept out of the main entry so the core stays
+ * runtime-neutral.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { GateInput } from "./auth.js";
+import type { AuthErrorResult } from "./challenge.js";
+import { InvalidRequestError, NoSessionError, PayloadTooLargeError } from "./errors.js";
 import type { DescopeSession } from "./session.js";
 
 const storage = new AsyncLocalStorage<DescopeSession>();
@@ -20,6 +26,106 @@ export function getSession(): DescopeSession | undefined {
 /** Like `getSession()`, but throws when called outside an authenticated request. */
 export function requireSession(): DescopeSession {
   const session = storage.getStore();
-  if (!session) throw new Error("No Descope session: this code is not running inside an authenticated MCP request");
+  if (!session) throw new NoSessionError();
   return session;
+}
+
+/** A Node request as the body helpers see it: body parsers put their result on `body` (`_body`: Express 4's "parsed" flag). */
+export type NodeRequest = IncomingMessage & { body?: unknown; _body?: unknown };
+
+/**
+ * Reads a Node request's body for the gate, once, up to `limit` bytes. When a body parser mounted
+ * before the gate has already consumed the stream, what it produced is returned instead (the gate
+ * then hands the same value on). A request whose body cannot be read whole — aborted, reset, cut
+ * short, or its stream consumed with nothing to show for it — is refused with `InvalidRequestError`;
+ * a body over `limit` with `PayloadTooLargeError`, as soon as it crosses the limit.
+ */
+export function readNodeBody(req: NodeRequest, limit: number): Promise<unknown> {
+  if (req.readableEnded || req._body === true) {
+    if (req.body === undefined) {
+      return Promise.reject(
+        new InvalidRequestError("The request body was consumed before the authorization gate could read it"),
+      );
+    }
+    return Promise.resolve(req.body);
+  }
+  if (req.destroyed) return Promise.reject(aborted());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (error: unknown, value?: Uint8Array) => {
+      if (settled) return;
+      settled = true;
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onFailure);
+      req.off("close", onFailure);
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += bytes.byteLength;
+      if (size > limit) {
+        req.pause();
+        settle(new PayloadTooLargeError(limit));
+        return;
+      }
+      chunks.push(bytes);
+    };
+    // `complete` is false when the connection ended before the message did (Content-Length not met).
+    const onEnd = () => (req.complete ? settle(undefined, Buffer.concat(chunks, size)) : settle(aborted()));
+    const onFailure = () => settle(aborted());
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onFailure);
+    req.on("close", onFailure);
+  });
+}
+
+function aborted(): InvalidRequestError {
+  return new InvalidRequestError("The request body could not be read completely (the client aborted or reset it)");
+}
+
+/**
+ * What the core's `gate` needs from a Node request: method, every `Authorization` value, the URL
+ * (for the query-token check), the body headers and a reader for the body (`readNodeBody` unless
+ * the framework has its own, e.g. Fastify's parsed body).
+ */
+export function gateInputFromNode(
+  req: NodeRequest,
+  overrides: { url?: string; readBody?: (limit: number) => Promise<unknown> } = {},
+): GateInput {
+  const h = req.headers;
+  return {
+    method: req.method ?? "",
+    url: overrides.url ?? req.url ?? "",
+    authorization: req.headersDistinct?.authorization ?? h.authorization,
+    bodyHeaders: {
+      contentType: h["content-type"],
+      contentEncoding: h["content-encoding"],
+      contentLength: h["content-length"],
+    },
+    readBody: overrides.readBody ?? ((limit) => readNodeBody(req, limit)),
+  };
+}
+
+/**
+ * Hands the body the gate judged to what runs next: `req.body` becomes exactly that value, and the
+ * request counts as parsed for body parsers mounted later (Express 4 looks at `_body`, Express 5 at
+ * the consumed stream), so none of them reads or replaces it.
+ */
+export function handOverBody(req: NodeRequest, body: unknown): void {
+  if (body === undefined) return;
+  req.body = body;
+  req._body = true;
+}
+
+/** Writes one of the core's answers (`AuthErrorResult`) verbatim. A 413 also closes the connection (the rest of the body is never read). */
+export function writeResult(res: ServerResponse, result: AuthErrorResult): void {
+  res.statusCode = result.status;
+  for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+  if (result.status === 413) res.setHeader("connection", "close");
+  res.end(result.body);
 }

@@ -6,6 +6,27 @@ export interface AuthenticateInput {
   authorization: string | readonly string[] | null | undefined;
   /** The request URL (absolute or path + query), to refuse tokens in the query string. */
   url?: string | undefined;
+  /**
+   * The HTTP method. With `toolScopes` configured, the body of a POST (or of a request whose method
+   * is not given) must be judged before the request is allowed.
+   */
+  method?: string | undefined;
+}
+
+/** RFC 7230 tchar, by character code. */
+const TCHAR = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+.^_`|~-")
+  TCHAR[c.charCodeAt(0)] = 1;
+const isTchar = (code: number) => code < 128 && TCHAR[code] === 1;
+const isAlpha = (code: number) => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+
+/** The value without leading and trailing spaces (SP only), in one pass from each end. */
+function trimSpaces(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && value.charCodeAt(start) === 0x20) start++;
+  while (end > start && value.charCodeAt(end - 1) === 0x20) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 
 /** RFC 6750 §2.1 b64token. */
@@ -26,14 +47,20 @@ export function extractBearerToken(input: AuthenticateInput): string {
   const values = raw === null || raw === undefined ? [] : typeof raw === "string" ? [raw] : [...raw];
   if (values.length === 0) throw new UnauthorizedError();
   if (values.length > 1) throw new InvalidRequestError("Send exactly one Authorization header");
-  const header = values[0] as string;
-  const match = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: +([\s\S]*))?$/.exec(header.replace(/^ +| +$/g, ""));
-  if (!match) {
+  const header = trimSpaces(values[0] as string);
+  if (header === "") throw new UnauthorizedError();
+  // Every step below is one pass over the header (no backtracking): an attacker's 16 KiB of spaces
+  // costs what 16 KiB of token costs.
+  let end = 0;
+  while (end < header.length && isTchar(header.charCodeAt(end))) end++;
+  if (end === 0 || !isAlpha(header.charCodeAt(0)) || (end < header.length && header.charCodeAt(end) !== 0x20)) {
     if (header.trim() === "") throw new UnauthorizedError();
     throw new InvalidRequestError("The Authorization header is malformed");
   }
-  const scheme = match[1] as string;
-  const credentials = match[2];
+  const scheme = header.slice(0, end);
+  let start = end;
+  while (start < header.length && header.charCodeAt(start) === 0x20) start++;
+  const credentials = start === end ? undefined : header.slice(start);
   if (scheme.toLowerCase() !== "bearer") {
     throw new UnauthorizedError(`The ${scheme.slice(0, 20)} authentication scheme is not supported; use Bearer`);
   }

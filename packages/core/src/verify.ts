@@ -1,4 +1,4 @@
-import { errors as joseErrors } from "jose";
+import { compactVerify, errors as joseErrors } from "jose";
 import { DescopeMcpError, InvalidTokenError, TokenExpiredError } from "./errors.js";
 import type { KeyStore } from "./keys.js";
 
@@ -16,20 +16,20 @@ export type VerifiedClaims = Record<string, unknown> & { exp: number; sub: strin
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-/** Web Crypto signature parameters per JWS algorithm (RFC 7518 §3; RFC 8037 for EdDSA/Ed25519). */
-const SIGNING: Readonly<Record<string, AlgorithmIdentifier | RsaPssParams | EcdsaParams>> = {
-  RS256: { name: "RSASSA-PKCS1-v1_5" },
-  RS384: { name: "RSASSA-PKCS1-v1_5" },
-  RS512: { name: "RSASSA-PKCS1-v1_5" },
-  PS256: { name: "RSA-PSS", saltLength: 32 },
-  PS384: { name: "RSA-PSS", saltLength: 48 },
-  PS512: { name: "RSA-PSS", saltLength: 64 },
-  ES256: { name: "ECDSA", hash: "SHA-256" },
-  ES384: { name: "ECDSA", hash: "SHA-384" },
-  ES512: { name: "ECDSA", hash: "SHA-512" },
-  EdDSA: { name: "Ed25519" },
-  Ed25519: { name: "Ed25519" },
-};
+/** The JWS algorithms the verifier supports (asymmetric only; RFC 7518 §3, RFC 8037). */
+const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set([
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+]);
 
 const BASE64URL = new Int8Array(128).fill(-1);
 for (let i = 0; i < 64; i++) {
@@ -78,12 +78,15 @@ export function decodeBase64url(text: string, start = 0, end = text.length): Uin
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-const ascii = new TextEncoder();
 
 /** A base64url segment holding a JSON object, or `undefined` (bad encoding, bad UTF-8, bad JSON, not an object). */
 function jsonObjectSegment(token: string, start: number, end: number): Record<string, unknown> | undefined {
   const bytes = decodeBase64url(token, start, end);
-  if (bytes === undefined) return undefined;
+  return bytes === undefined ? undefined : jsonObject(bytes);
+}
+
+/** Bytes holding a JSON object, or `undefined` (bad UTF-8, bad JSON, not an object). */
+function jsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
   let value: unknown;
   try {
     value = JSON.parse(utf8.decode(bytes));
@@ -97,12 +100,19 @@ function jsonObjectSegment(token: string, start: number, end: number): Record<st
 
 /**
  * Verifies a Descope access token and returns its claims. The order is chosen so that junk costs
- * nothing: size and shape, then the header (pinned algorithm, a `kid`, no `crit`) before any key
- * lookup, then the signature (Web Crypto, with the issuer's key imported once by jose), then the
- * claims: `aud`, `iss`, `sub` and `exp` present, audience, `nbf`/`exp` with tolerance, `iat` not in
- * the future, a non-empty subject, and the issuer family. Every failure is a typed error.
+ * nothing: size and shape, then the header (pinned algorithm, a `kid`, no `crit`) and a canonical
+ * signature encoding before any key lookup; then the signature, checked by jose (`compactVerify`)
+ * with the issuer's key (selected and imported once by jose, see `KeyStore`); then the claims: `aud`,
+ * `iss`, `sub` and `exp` present, audience, `nbf`/`exp` with tolerance, `iat` not in the future, a
+ * non-empty subject, and the issuer family. Upstream work must finish by `deadline` (ms, real time).
+ * Every failure is a typed error.
  */
-export async function verifyAccessToken(token: string, keys: KeyStore, policy: VerifyPolicy): Promise<VerifiedClaims> {
+export async function verifyAccessToken(
+  token: string,
+  keys: KeyStore,
+  policy: VerifyPolicy,
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<VerifiedClaims> {
   if (typeof token !== "string" || token.length === 0) throw new InvalidTokenError("The access token is empty");
   if (token.length > policy.maxTokenLength) {
     throw new InvalidTokenError(`The access token is larger than ${policy.maxTokenLength} characters`);
@@ -114,35 +124,26 @@ export async function verifyAccessToken(token: string, keys: KeyStore, policy: V
   const header = jsonObjectSegment(token, 0, headerEnd);
   if (header === undefined) throw new InvalidTokenError("The access token header is malformed");
   const { alg, kid } = header;
-  if (typeof alg !== "string" || !policy.algorithms.includes(alg) || !Object.hasOwn(SIGNING, alg)) {
+  if (typeof alg !== "string" || !policy.algorithms.includes(alg) || !SUPPORTED_ALGORITHMS.has(alg)) {
     throw new InvalidTokenError("The access token is signed with an algorithm this server does not accept");
   }
   if (header.crit !== undefined)
     throw new InvalidTokenError("The access token has critical header parameters this server does not understand");
   if (typeof kid !== "string" || kid.length === 0) throw new InvalidTokenError("The access token has no key ID (kid)");
+  // jose decodes base64url leniently; a signature with padding bits set would give one token two
+  // spellings (and two cache entries), so only the canonical one is accepted.
+  if (payloadEnd + 1 === token.length || decodeBase64url(token, payloadEnd + 1) === undefined) {
+    throw new InvalidTokenError("The access token signature is invalid");
+  }
 
-  let key: CryptoKey;
+  let payload: Uint8Array;
   try {
-    key = await keys.keyFor(alg, kid);
+    const key = await keys.keyFor(alg, kid, deadline);
+    ({ payload } = await compactVerify(token, key, { algorithms: [alg] }));
   } catch (error) {
     throw mapJoseError(error);
   }
-  const signature = decodeBase64url(token, payloadEnd + 1);
-  if (signature === undefined) throw new InvalidTokenError("The access token signature is invalid");
-  let valid = false;
-  try {
-    valid = await crypto.subtle.verify(
-      SIGNING[alg] as AlgorithmIdentifier,
-      key,
-      signature,
-      ascii.encode(token.slice(0, payloadEnd)),
-    );
-  } catch {
-    valid = false;
-  }
-  if (!valid) throw new InvalidTokenError("The access token signature is invalid");
-
-  const claims = jsonObjectSegment(token, headerEnd + 1, payloadEnd);
+  const claims = jsonObject(payload);
   if (claims === undefined) throw new InvalidTokenError("The access token is malformed");
   return checkClaims(claims, policy);
 }
@@ -203,6 +204,10 @@ export function mapJoseError(error: unknown): DescopeMcpError {
       case "ERR_JOSE_NOT_SUPPORTED":
       case "ERR_JOSE_ALG_NOT_ALLOWED":
         return new InvalidTokenError("The access token is signed with an algorithm this server does not accept");
+      case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+        return new InvalidTokenError("The access token signature is invalid");
+      case "ERR_JWS_INVALID":
+        return new InvalidTokenError("The access token is malformed");
       case "ERR_JWKS_NO_MATCHING_KEY":
       case "ERR_JWKS_MULTIPLE_MATCHING_KEYS":
         return new InvalidTokenError("The access token was signed by a key this issuer does not publish");

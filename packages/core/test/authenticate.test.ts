@@ -1,6 +1,12 @@
 import { type DescopeEmulator, startDescopeEmulator } from "@descope-mcp/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuthEvent, createDescopeMcpAuth, type DescopeMcpAuth, DescopeMcpError } from "../src/index.js";
+import {
+  type AuthEvent,
+  createDescopeMcpAuth,
+  type DescopeMcpAuth,
+  DescopeMcpError,
+  PayloadTooLargeError,
+} from "../src/index.js";
 
 const BASE_URL = "https://mcp.example.com";
 const RESOURCE = `${BASE_URL}/mcp`;
@@ -26,7 +32,8 @@ beforeAll(async () => {
 afterAll(() => emu.close());
 
 const call = (name: string, id = 1) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } });
-const req = (headers: Record<string, string> = {}, url = RESOURCE) => new Request(url, { method: "POST", headers });
+const req = (headers: Record<string, string> = {}, url = RESOURCE) =>
+  new Request(url, { method: "POST", headers: { "content-type": "application/json", ...headers } });
 
 async function answer(request: Request, body?: unknown) {
   try {
@@ -69,7 +76,7 @@ describe("authenticate", () => {
 
   it("answers 403 naming token ∪ required scopes when the server-wide scope is missing", async () => {
     const token = await emu.mintToken({ scope: "openid" });
-    expect(await answer(req({ authorization: `Bearer ${token}` }))).toEqual({
+    expect(await answer(req({ authorization: `Bearer ${token}` }), call("whoami"))).toEqual({
       status: 403,
       challenge: `Bearer error="insufficient_scope", error_description="The access token lacks required scopes: mcp:use", scope="mcp:use openid", resource_metadata="${PRM}"`,
       body: {
@@ -113,9 +120,13 @@ describe("authenticate", () => {
 
   it("accepts the plain input shape used by Node adapters, with duplicate headers refused", async () => {
     const token = await emu.mintToken({ scope: "mcp:use" });
-    await expect(auth.authenticate({ authorization: [`Bearer ${token}`], url: "/mcp" })).resolves.toMatchObject({
-      userId: "U2EmulatorUser0001",
-    });
+    await expect(
+      auth.authenticate({ authorization: [`Bearer ${token}`], url: "/mcp", method: "POST" }, { body: call("whoami") }),
+    ).resolves.toMatchObject({ userId: "U2EmulatorUser0001" });
+    // A GET carries no tool call: no body is needed.
+    await expect(
+      auth.authenticate({ authorization: [`Bearer ${token}`], url: "/mcp", method: "GET" }),
+    ).resolves.toMatchObject({ userId: "U2EmulatorUser0001" });
     await expect(
       auth.authenticate({ authorization: [`Bearer ${token}`, `Bearer ${token}`], url: "/mcp" }),
     ).rejects.toMatchObject({
@@ -160,6 +171,67 @@ describe("authenticate", () => {
       },
     ]);
     expect(JSON.stringify(events)).not.toContain(token);
+  });
+
+  it("fails closed when per-tool scopes are configured and the body was not seen", async () => {
+    const token = await emu.mintToken({ scope: "mcp:use notes:write" });
+    const refusal = {
+      code: "invalid_request",
+      status: 400,
+      message:
+        "The request body could not be read, so the tools it calls cannot be authorized; send the complete JSON-RPC message",
+    };
+    // No body given, a reader that found nothing, a method that is not known: never "no tool called".
+    await expect(auth.authenticate({ authorization: `Bearer ${token}`, method: "POST" })).rejects.toMatchObject(
+      refusal,
+    );
+    await expect(
+      auth.authenticate({ authorization: `Bearer ${token}` }, { readBody: async () => undefined }),
+    ).rejects.toMatchObject(refusal);
+    await expect(auth.authenticate(req({ authorization: `Bearer ${token}` }))).rejects.toMatchObject(refusal);
+    // Text that is not JSON, an empty body, wrong or missing Content-Type, an encoding, an oversize Content-Length.
+    await expect(
+      auth.authenticate({ authorization: `Bearer ${token}`, method: "POST" }, { body: "{not json" }),
+    ).rejects.toMatchObject({ status: 400, message: "The request body is not valid JSON" });
+    await expect(
+      auth.authenticate({ authorization: `Bearer ${token}`, method: "POST" }, { body: new Uint8Array(0) }),
+    ).rejects.toMatchObject({ status: 400 });
+    for (const [bodyHeaders, status] of [
+      [{ contentType: "text/plain" }, 400],
+      [{ contentType: undefined }, 400],
+      [{ contentType: "application/json; charset=latin1" }, 400],
+      [{ contentType: "application/json", contentEncoding: "gzip" }, 400],
+      [{ contentType: "application/json", contentLength: String(4 * 1024 * 1024 + 1) }, 413],
+    ] as const) {
+      await expect(
+        auth.authenticate({ authorization: `Bearer ${token}`, method: "POST" }, { body: call("whoami"), bodyHeaders }),
+      ).rejects.toMatchObject({ status });
+    }
+    // The reader's own typed refusals pass through unchanged.
+    await expect(
+      auth.authenticate(
+        { authorization: `Bearer ${token}`, method: "POST" },
+        {
+          readBody: async () => {
+            throw new PayloadTooLargeError(10);
+          },
+        },
+      ),
+    ).rejects.toMatchObject({ status: 413, code: "payload_too_large" });
+    // The reader runs only after the token passed.
+    let reads = 0;
+    await expect(
+      auth.authenticate(
+        { authorization: "Bearer nope", method: "POST" },
+        {
+          readBody: async () => {
+            reads++;
+            return JSON.stringify(call("whoami"));
+          },
+        },
+      ),
+    ).rejects.toMatchObject({ status: 401 });
+    expect(reads).toBe(0);
   });
 
   it("exposes the scope helpers", async () => {

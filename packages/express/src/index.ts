@@ -1,16 +1,20 @@
 import {
-  type AuthErrorResult,
   ConfigurationError,
   createDescopeMcpAuth,
   type DescopeMcpAuth,
   type DescopeMcpAuthOptions,
   type DescopeSession,
-  InvalidRequestError,
-  MCP_CORS_HEADERS,
-  MCP_PREFLIGHT,
+  isUnderMcpPath,
   type McpAuthInfo,
 } from "@descope-mcp/core";
-import { getSession, requireSession, runWithSession } from "@descope-mcp/core/node";
+import {
+  gateInputFromNode,
+  getSession,
+  handOverBody,
+  requireSession,
+  runWithSession,
+  writeResult,
+} from "@descope-mcp/core/node";
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 
 export type { DescopeMcpAuth, DescopeMcpAuthOptions, DescopeSession, McpAuthInfo };
@@ -31,9 +35,9 @@ const SESSION = Symbol.for("descope-mcp.session");
 type Tagged = Request & { [ENGINE]?: DescopeMcpAuth; [SESSION]?: DescopeSession };
 
 export interface DescopeMcpExpressOptions {
-  /** Answer CORS preflights on the MCP path and expose `WWW-Authenticate` (default true). */
+  /** Answer CORS preflights on the MCP path and expose `WWW-Authenticate` (default: the core's `cors` option, true). */
   cors?: boolean;
-  /** Body size limit when the gate has to parse JSON itself (default `"4mb"`). */
+  /** Most bytes the gate reads of a body, e.g. `"4mb"` (default: the core's `bodyLimit` option, 4 MiB). */
   bodyLimit?: string | number;
 }
 
@@ -45,36 +49,27 @@ export interface DescopeMcpRouter extends Router {
   requireScopes(...scopes: string[]): RequestHandler;
 }
 
-/**
- * Whether a body parser already read the request stream, so `req.body` is what the MCP transport
- * will see. `req.body` alone does not tell: Express 4's parsers set `req.body = {}` on requests they
- * skip (e.g. a Content-Type they do not recognise), leaving the JSON-RPC message unread in the stream
- * for a transport that reads it itself. Only POST bodies reach MCP dispatch.
- */
-function bodyConsumed(req: Request): boolean {
-  return req.method !== "POST" || req.readableEnded;
-}
-
-/** `req.body` for the core: a raw (Buffer) body as text, so `express.raw()` bodies are inspected too. */
-function bodyOf(req: Request): unknown {
-  return Buffer.isBuffer(req.body) ? req.body.toString("utf8") : req.body;
-}
-
-/** Whether `path` is `base` or below it, the way Express routes by default (case-insensitive, trailing slash). */
-function isUnder(path: string, base: string): boolean {
-  const p = path.toLowerCase().replace(/\/+$/, "");
-  const b = base.toLowerCase().replace(/\/+$/, "");
-  return p === b || p.startsWith(`${b}/`);
-}
-
 function isEngine(value: unknown): value is DescopeMcpAuth {
   return typeof value === "object" && value !== null && typeof (value as DescopeMcpAuth).authenticate === "function";
 }
 
-function send(res: Response, result: AuthErrorResult): void {
-  res.status(result.status);
-  for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
-  res.end(result.body);
+/** The engine to use: the one given, or one made from the options (the adapter options are the core's `cors` and `bodyLimit`). */
+function engineFor(optionsOrAuth: DescopeMcpAuthOptions | DescopeMcpAuth, adapterOptions: DescopeMcpExpressOptions) {
+  const { cors, bodyLimit } = adapterOptions;
+  if (!isEngine(optionsOrAuth)) {
+    return createDescopeMcpAuth({
+      ...optionsOrAuth,
+      ...(cors === undefined ? {} : { cors }),
+      ...(bodyLimit === undefined ? {} : { bodyLimit }),
+    });
+  }
+  if (cors !== undefined || bodyLimit !== undefined) {
+    throw new ConfigurationError(
+      "descopeMcpAuth(engine, { cors, bodyLimit }): set cors and bodyLimit on the engine (createDescopeMcpAuth) instead",
+      cors !== undefined ? "cors" : "bodyLimit",
+    );
+  }
+  return optionsOrAuth;
 }
 
 async function writeWebResponse(res: Response, response: globalThis.Response): Promise<void> {
@@ -98,16 +93,14 @@ export function descopeMcpAuth(
   optionsOrAuth: DescopeMcpAuthOptions | DescopeMcpAuth,
   adapterOptions: DescopeMcpExpressOptions = {},
 ): DescopeMcpRouter {
-  const auth = isEngine(optionsOrAuth) ? optionsOrAuth : createDescopeMcpAuth(optionsOrAuth);
-  const cors = adapterOptions.cors !== false;
-  const jsonParser = express.json({ limit: adapterOptions.bodyLimit ?? "4mb", type: () => true });
+  const engine = engineFor(optionsOrAuth, adapterOptions);
   const router = express.Router() as DescopeMcpRouter;
 
   // Mounted under a path (`app.use("/api", router)`), Express hands the router paths relative to
   // the mount point, so the gate below would miss an `mcpPath` that includes the mount: fail closed.
   router.use((req: Request, _res: Response, next: NextFunction) => {
-    const { mcpPath } = auth.config;
-    if (req.baseUrl && isUnder(`${req.baseUrl}${req.path}`, mcpPath) && !isUnder(req.path, mcpPath)) {
+    const { mcpPath } = engine.config;
+    if (req.baseUrl && isUnderMcpPath(`${req.baseUrl}${req.path}`, mcpPath) && !isUnderMcpPath(req.path, mcpPath)) {
       return next(
         new ConfigurationError(
           `descopeMcpAuth() must be mounted at the app root (app.use(router)): under a path it cannot gate mcpPath "${mcpPath}"`,
@@ -117,50 +110,33 @@ export function descopeMcpAuth(
     next();
   });
 
-  // Well-known metadata: the core answers, the adapter only translates.
+  // Well-known metadata: the core answers (any method; 405 with Allow for the unsupported ones).
   router.use((req: Request, res: Response, next: NextFunction) => {
-    if (!auth.isMetadataPath(req.path)) return next();
-    const url = new URL(req.originalUrl, auth.config.baseURL);
-    auth
-      .handleMetadata(new Request(url, { method: req.method }))
+    if (!engine.isMetadataPath(req.path)) return next();
+    engine
+      .handleMetadata({ method: req.method, path: req.path })
       .then((response) => (response ? writeWebResponse(res, response) : next()))
       .catch(next);
   });
 
-  const readBody = (req: Request, res: Response) => () =>
-    new Promise<unknown>((resolve, reject) => {
-      jsonParser(req, res, (error?: unknown) => {
-        if (error) reject(new InvalidRequestError("The request body is not valid JSON"));
-        else resolve(req.body);
-      });
-    });
-
+  // The MCP endpoint: the core decides; the body it judged becomes `req.body`.
   const gate: RequestHandler = (req, res, next) => {
-    if (req.method === "OPTIONS") {
-      if (!cors) return next();
-      return send(res, { ...MCP_PREFLIGHT, headers: { ...MCP_PREFLIGHT.headers }, body: "" });
-    }
-    if (cors) for (const [name, value] of Object.entries(MCP_CORS_HEADERS)) res.setHeader(name, value);
-    const tagged = req as Tagged;
-    tagged[ENGINE] = auth;
-    auth
-      .authenticate(
-        { authorization: req.headersDistinct?.authorization ?? req.headers.authorization, url: req.originalUrl },
-        bodyConsumed(req) ? { body: bodyOf(req) } : { readBody: readBody(req, res) },
-      )
-      .then(
-        (session) => {
-          req.auth = auth.toAuthInfo(session);
-          tagged[SESSION] = session;
-          runWithSession(session, () => next());
-        },
-        (error: unknown) => send(res, auth.errorResult(error)),
-      );
+    engine.gate(gateInputFromNode(req, { url: req.originalUrl })).then((outcome) => {
+      if (outcome.allow === "pass") return next();
+      if (outcome.allow === false) return writeResult(res, outcome.result);
+      for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value);
+      handOverBody(req, outcome.body);
+      req.auth = outcome.authInfo;
+      const tagged = req as Tagged;
+      tagged[ENGINE] = engine;
+      tagged[SESSION] = outcome.session;
+      runWithSession(outcome.session, () => next());
+    }, next);
   };
-  router.use(auth.config.mcpPath, gate);
+  router.use(engine.config.mcpPath, gate);
 
-  Object.defineProperty(router, "auth", { value: auth, enumerable: true });
-  router.requireScopes = (...scopes: string[]) => requireScopesWith(auth, scopes);
+  Object.defineProperty(router, "auth", { value: engine, enumerable: true });
+  router.requireScopes = (...scopes: string[]) => requireScopesWith(engine, scopes);
   return router;
 }
 
@@ -177,7 +153,7 @@ function requireScopesWith(fixed: DescopeMcpAuth | undefined, scopes: string[]):
       auth.requireScopes(session, scopes);
       next();
     } catch (error) {
-      send(res, auth.errorResult(error));
+      writeResult(res, auth.errorResult(error));
     }
   };
 }

@@ -88,15 +88,32 @@ describe.each(FLAVORS)("the gate on $name", ({ name, express, adapter }) => {
     expect(hits.length).toBe(before);
   });
 
-  it("gates every method on the MCP path, not only POST", async () => {
-    for (const method of ["GET", "DELETE", "PUT", "PATCH"]) {
+  it("gates every method the MCP endpoint serves, and answers 405 with Allow to the others", async () => {
+    for (const method of ["GET", "DELETE"]) {
       const res = await fetch(`${server.url}/mcp`, { method });
       expect(res.status, method).toBe(401);
       expect(res.headers.get("www-authenticate")).toBe(challenge());
     }
-    const head = await fetch(`${server.url}/mcp`, { method: "HEAD" });
-    expect(head.status).toBe(401);
-    expect(head.headers.get("www-authenticate")).toBe(challenge());
+    const before = hits.length;
+    const bearer = `Bearer ${await token()}`;
+    for (const method of ["PUT", "PATCH", "HEAD", "TRACE", "PROPFIND"]) {
+      for (const authorization of [undefined, bearer]) {
+        const res = await rawRequest(`${server.url}/mcp`, {
+          method,
+          headers: authorization ? ["authorization", authorization] : [],
+        });
+        expect(res.status, method).toBe(405);
+        expect(res.headers.allow).toBe("GET, POST, DELETE, OPTIONS");
+        expect(res.headers["www-authenticate"]).toBeUndefined();
+        if (method !== "HEAD") {
+          expect(JSON.parse(res.body)).toEqual({
+            error: "method_not_allowed",
+            error_description: `${method} is not allowed here`,
+          });
+        }
+      }
+    }
+    expect(hits.length).toBe(before);
   });
 
   it("lets a valid token through and hands the MCP AuthInfo to the route as req.auth", async () => {

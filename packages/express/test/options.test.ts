@@ -106,10 +106,11 @@ describe.each(FLAVORS)("descopeMcpAuth() options on $name", ({ express, adapter 
       expect(small.status).toBe(200);
       expect(await small.json()).toEqual({ body: toolCall("write_note") });
       const big = await postMcp(`${server.url}/mcp`, toolCall("write_note", 1, { text: "x".repeat(300) }), token);
-      expect(big.status).toBe(400);
+      expect(big.status).toBe(413);
+      expect(big.headers.get("connection")).toBe("close");
       expect(await big.json()).toEqual({
         error: "invalid_request",
-        error_description: "The request body is not valid JSON",
+        error_description: "The request body is larger than 256 bytes",
       });
     } finally {
       await server.close();

@@ -1,0 +1,73 @@
+import { DescopeMcpError, InvalidRequestError, PayloadTooLargeError } from "./errors.js";
+
+/** Methods the MCP endpoint serves (Streamable HTTP: POST, GET for the SSE stream, DELETE for sessions; OPTIONS for CORS). */
+export const MCP_METHODS: readonly string[] = Object.freeze(["GET", "POST", "DELETE", "OPTIONS"]);
+
+/**
+ * Whether `pathname` reaches the MCP endpoint at `mcpPath` as routers may see it: compared
+ * case-insensitively, after percent-decoding, with repeated and trailing slashes ignored, and
+ * including every path below it (`/mcp/x`). Gating too much is safe; gating too little is not, so a
+ * path that cannot be decoded counts as gated. One pass over the path, whatever its shape.
+ */
+export function isUnderMcpPath(pathname: string, mcpPath: string): boolean {
+  const p = normalizeForGate(pathname);
+  const b = normalizeForGate(mcpPath);
+  if (p === undefined) return true;
+  if (b === "") return true; // the endpoint is the root: everything is under it
+  return p === b || p.startsWith(`${b}/`);
+}
+
+function normalizeForGate(path: string): string | undefined {
+  let decoded = path;
+  if (path.includes("%")) {
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return undefined;
+    }
+  }
+  return decoded
+    .toLowerCase()
+    .split("/")
+    .filter((segment) => segment !== "")
+    .map((segment) => `/${segment}`)
+    .join("");
+}
+
+/**
+ * Reads a Web `Request`'s body once, up to `limit` bytes (a longer body is refused with
+ * `PayloadTooLargeError` as soon as it crosses the limit, without buffering the rest).
+ */
+export async function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch (cause) {
+      if (cause instanceof DescopeMcpError) throw cause;
+      throw new InvalidRequestError(
+        "The request body could not be read completely (the client aborted or the stream failed)",
+      );
+    }
+    const { done, value } = next;
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new PayloadTooLargeError(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
