@@ -1,9 +1,11 @@
-// The hostile-request corpus against the core engine: `authenticate(new Request(…), { body })` + `errorResult`.
+// The hostile-request corpus against the core engine: `gate({ method, headers…, readBody })`, the
+// decision every adapter translates.
 import {
-  type AuthenticateInput,
   createDescopeMcpAuth,
   type DescopeMcpAuth,
   type DescopeMcpAuthOptions,
+  type GateInput,
+  readRequestBytes,
 } from "@descope-mcp/core";
 import { type DescopeEmulator, startDescopeEmulator } from "@descope-mcp/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,36 +43,46 @@ afterAll(async () => {
 });
 
 /**
- * What a framework hands the core: a Web `Request` when one can carry the headers; otherwise (two
- * Authorization headers, CR/LF/NUL, characters above U+00FF) the plain input shape Node adapters use,
- * with every value as received. The body is the parsed JSON when it parses, else the text as received.
+ * What a framework hands the core's gate: the header values as a Web `Request` normalizes them
+ * (optional whitespace trimmed) when one can carry them; otherwise (two Authorization headers, CR/LF/NUL,
+ * characters above U+00FF) every value as received. The body is read by the reader every Web host
+ * uses, bounded by the limit the core asks for.
  */
-function coreInput(spec: HostileRequest): { input: Request | AuthenticateInput; body: unknown } {
+function coreInput(spec: HostileRequest): GateInput {
   const { method, body, headers, pathAndQuery } = requestParts(ctx, spec);
   const url = `${new URL(ctx.resource).origin}${pathAndQuery}`;
-  const authorization = headers.filter(([n]) => n.toLowerCase() === "authorization").map(([, v]) => v);
-  const parsed = body === undefined ? undefined : (jsonOrUndefined(body) ?? (body === "null" ? null : body));
+  const all = (name: string) => headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+  let get = (name: string): string | undefined => all(name)[0];
+  let authorization: string | string[] | null = all("authorization");
   if (authorization.length <= 1) {
     try {
-      return { input: new Request(url, { method, headers, body }), body: parsed };
+      const normalized = new Request(url, { method: "POST", headers }).headers;
+      get = (name) => normalized.get(name) ?? undefined;
+      authorization = normalized.get("authorization");
     } catch {
-      // A Web Request refuses the header: fall through to the plain shape.
+      // A Web Request refuses the header: keep the values as received.
     }
   }
-  return { input: { authorization, url }, body: parsed };
+  return {
+    method,
+    url,
+    authorization,
+    bodyHeaders: {
+      contentType: get("content-type"),
+      contentEncoding: get("content-encoding"),
+      contentLength: get("content-length"),
+    },
+    readBody: (limit) => readRequestBytes(new Request(url, { method: "POST", body: body ?? "" }), limit),
+  };
 }
 
 async function answer(engineUnderTest: DescopeMcpAuth, kase: HostileCase): Promise<Answer> {
   const token = kase.token ? await kase.token(ctx) : "";
-  const { input, body } = coreInput(kase.request(ctx, token));
-  try {
-    await engineUnderTest.authenticate(input, { body });
-    return { status: 200, headers: {}, body: undefined };
-  } catch (error) {
-    const r = engineUnderTest.errorResult(error);
-    const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), [v]]));
-    return { status: r.status, headers, body: jsonOrUndefined(r.body) };
-  }
+  const outcome = await engineUnderTest.gate(coreInput(kase.request(ctx, token)));
+  if (outcome.allow !== false) return { status: outcome.allow === true ? 200 : 204, headers: {}, body: undefined };
+  const r = outcome.result;
+  const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), [v]]));
+  return { status: r.status, headers, body: jsonOrUndefined(r.body) };
 }
 
 const cases = CORPUS.filter((k) => expectationFor(k, "core")).map((k) => [`[${k.rule}] ${k.name}`, k] as const);

@@ -442,19 +442,51 @@ describe.each(EXAMPLES)("upstream faults over HTTP against the %s example", (fra
       }
     }, 30_000);
 
-    it("an upstream error echoing the caller's credential never carries any part of the token into the tool error", async () => {
-      const s = await scenario(framework);
+    it("an upstream error quoting any fragment of the caller's token or the management key reaches no tool output", async () => {
+      const key = `K2${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`;
+      const emu = await startDescopeEmulator({
+        managementKey: key,
+        connections: { [CAL_APP]: { status: "connected", scopes: [CAL] } },
+      });
+      const server = await startExample(framework, { DESCOPE_ISSUER_URL: emu.issuerURL, DESCOPE_MANAGEMENT_KEY: key });
+      const s: Scenario = {
+        emu,
+        server,
+        token: (claims = {}) =>
+          emu.mintToken({ aud: server.mcpURL, scope: "openid outbound.token.fetch", jti: `t${++minted}`, ...claims }),
+        close: async () => {
+          await server.stop();
+          await emu.close();
+        },
+      };
+      const fragments = (secret: string) => {
+        const signature = secret.split(".")[2] ?? secret;
+        return [secret.slice(0, 12), secret.slice(-12), signature.slice(0, -1), signature.slice(1), secret];
+      };
       try {
-        const token = await s.token();
-        const credential = `Bearer ${s.emu.projectId}:${token}`;
-        s.emu.setFault("outbound", {
-          status: 400,
-          body: JSON.stringify({ errorCode: "E062108", errorDescription: `bad ${credential}` }),
-        });
-        const r = await post(s, token, call("connection_status"));
-        expect(toolText(r).isError).toBe(true);
-        // describeDescopeError redacts before it truncates, and redacts each JWT segment on its own.
-        expectNoToken(token, r.text);
+        for (const [tool, target, secretOf] of [
+          ["connection_status", "outbound", (token: string) => token],
+          ["profile", "users", () => key],
+        ] as const) {
+          for (const status of [400, 403, 404]) {
+            const token = await s.token();
+            const secret = secretOf(token);
+            for (const quote of fragments(secret)) {
+              s.emu.setFault(target, {
+                status,
+                body: JSON.stringify({ errorCode: "E062108", errorDescription: `bad ${quote}`, errorMessage: quote }),
+              });
+              const r = await post(s, token, call(tool));
+              expect(r.status).toBe(200);
+              for (let i = 0; i + 8 <= secret.length; i++) {
+                const piece = secret.slice(i, i + 8);
+                expect(r.text.includes(piece), `${tool} ${status}: "${piece}" leaked in ${r.text}`).toBe(false);
+              }
+            }
+          }
+          s.emu.setFault(target, undefined);
+        }
+        for (const t of [key]) expectNoToken(t, s.server.output());
       } finally {
         await s.close();
       }

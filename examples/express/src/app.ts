@@ -1,4 +1,5 @@
 import {
+  type AuthEvent,
   ConnectionDeniedError,
   ConnectionNotFoundError,
   createDescopeMcpAuthFromEnv,
@@ -22,10 +23,27 @@ export const POLICY = {
 };
 
 const json = (value: unknown) => ({ content: [{ type: "text" as const, text: JSON.stringify(value) }] });
+
+/**
+ * `AUDIT_LOG=1` prints one line per gate decision (`audit allow 200 ok`, `audit deny 403
+ * insufficient_scope`) and per tool run (`tool write_note ran`): what black-box tests observe to prove
+ * a refused tool never ran. Never a token.
+ */
+export function auditLog(env: Record<string, string | undefined>): {
+  onEvent?: (event: AuthEvent) => void;
+  toolRan: (name: string) => void;
+} {
+  if (env.AUDIT_LOG !== "1") return { toolRan: () => undefined };
+  return {
+    onEvent: (e) =>
+      console.log(`audit ${e.type} ${e.status} ${e.reason}${e.tools ? ` tools=${e.tools.join(",")}` : ""}`),
+    toolRan: (name) => console.log(`tool ${name} ran`),
+  };
+}
 const toolError = (message: string) => ({ content: [{ type: "text" as const, text: message }], isError: true });
 
 /** One MCP server per request (stateless Streamable HTTP), with the contract's four tools. */
-export function buildMcpServer(auth: DescopeMcpAuth): McpServer {
+export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => void = () => undefined): McpServer {
   const server = new McpServer({ name: "descope-mcp-example-express", version: "0.0.0" });
 
   server.registerTool("whoami", { description: "Who is calling: user, client, scopes, roles, tenants." }, async () => {
@@ -45,13 +63,17 @@ export function buildMcpServer(auth: DescopeMcpAuth): McpServer {
   server.registerTool(
     "write_note",
     { description: "Save a note (needs the notes:write scope).", inputSchema: z.object({ text: z.string() }) },
-    async ({ text }) => json({ saved: true, length: text.length }),
+    async ({ text }) => {
+      toolRan("write_note");
+      return json({ saved: true, length: text.length });
+    },
   );
 
   server.registerTool(
     "connection_status",
     { description: "Whether the caller has connected Google Calendar (never returns the token)." },
     async () => {
+      toolRan("connection_status");
       const session = getSession();
       if (!session) return toolError("Not authenticated");
       try {
@@ -71,6 +93,7 @@ export function buildMcpServer(auth: DescopeMcpAuth): McpServer {
     "profile",
     { description: "The caller's Descope profile (needs DESCOPE_MANAGEMENT_KEY)." },
     async () => {
+      toolRan("profile");
       const session = getSession();
       if (!session) return toolError("Not authenticated");
       if (!auth.config.managementKey) {
@@ -93,21 +116,26 @@ export function createApp(env: Record<string, string | undefined> = process.env)
   app: express.Express;
   auth: DescopeMcpAuth;
 } {
-  const auth = createDescopeMcpAuthFromEnv(env, POLICY);
+  const audit = auditLog(env);
+  const auth = createDescopeMcpAuthFromEnv(env, audit.onEvent ? { ...POLICY, onEvent: audit.onEvent } : POLICY);
   const app = express();
   app.get("/health", (_req, res) => {
     res.json({ status: "ok" });
   });
   app.use(descopeMcpAuth(auth));
-  mountMcp(app, auth);
+  mountMcp(app, auth, audit.toolRan);
   return { app, auth };
 }
 
 /** The MCP endpoint itself (stateless Streamable HTTP, one server per request). */
-export function mountMcp(app: express.Express, auth: DescopeMcpAuth): void {
+export function mountMcp(
+  app: express.Express,
+  auth: DescopeMcpAuth,
+  toolRan: (name: string) => void = () => undefined,
+): void {
   const mcpPath = auth.config.mcpPath;
   app.post(mcpPath, express.json({ limit: "4mb" }), async (req, res) => {
-    const server = buildMcpServer(auth);
+    const server = buildMcpServer(auth, toolRan);
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

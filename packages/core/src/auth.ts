@@ -43,7 +43,7 @@ import { type AuthenticateInput, extractBearerToken } from "./request.js";
 import { hasScopes, requireScopes, scopesForRequest } from "./scopes.js";
 import { type DescopeSession, type McpAuthInfo, sessionOwning, toAuthInfo } from "./session.js";
 import { TokenCache, type TokenCacheStats } from "./token-cache.js";
-import { verifyAccessToken } from "./verify.js";
+import { type VerifiedClaims, verifyAccessToken } from "./verify.js";
 
 export interface AuthenticateOptions {
   /**
@@ -309,20 +309,25 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   /** Verifications in flight, so concurrent first uses of one token share the crypto work. */
   const verifying = new Map<string, Promise<DescopeSession>>();
 
-  async function verifyFresh(token: string, deadline: number): Promise<DescopeSession> {
-    const claims = await verifyAccessToken(token, keys, verifyPolicy, deadline);
-    const session = sessionOwning(token, claims, { projectId: issuer.projectId, resource: options.resourceURL });
-    tokenCache?.set(token, session, claims);
-    return session;
-  }
-
-  /** A first verification that concurrent callers with the same token join (one signature check). */
-  async function verifyShared(token: string, deadline: number): Promise<DescopeSession> {
-    try {
-      return await verifyFresh(token, deadline);
-    } finally {
-      verifying.delete(token);
-    }
+  /** A first verification; concurrent callers with the same token join it (one signature check). */
+  const sessionContext = { projectId: issuer.projectId, resource: options.resourceURL };
+  function verifyFresh(token: string, deadline: number): Promise<DescopeSession> {
+    let verified: VerifiedClaims | undefined;
+    const build = (claims: VerifiedClaims) => {
+      verified = claims;
+      return sessionOwning(token, claims, sessionContext);
+    };
+    return verifyAccessToken(token, keys, verifyPolicy, deadline, build).then(
+      (session) => {
+        verifying.delete(token);
+        tokenCache?.set(token, session, verified as VerifiedClaims);
+        return session;
+      },
+      (error: unknown) => {
+        verifying.delete(token);
+        throw error;
+      },
+    );
   }
 
   /**
@@ -339,7 +344,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       }
       let pending = verifying.get(token);
       if (pending === undefined) {
-        pending = verifyShared(token, deadline);
+        pending = verifyFresh(token, deadline);
         verifying.set(token, pending);
       }
       return pending;

@@ -36,18 +36,22 @@ export function checkBodyHeaders(headers: BodyHeaders, limit: number = DEFAULT_B
     throw new InvalidRequestError("The request body must be sent with Content-Type: application/json");
   }
   if (semicolon >= 0) {
-    for (const param of type.slice(semicolon + 1).split(";")) {
+    // Each parameter is looked at once: `;`-separated, `name=value`, the value maybe quoted.
+    let at = semicolon + 1;
+    while (at <= type.length) {
+      let end = type.indexOf(";", at);
+      if (end < 0) end = type.length;
+      const param = type.slice(at, end);
       const eq = param.indexOf("=");
-      if (eq < 0) continue;
-      if (param.slice(0, eq).trim().toLowerCase() !== "charset") continue;
-      const charset = param
-        .slice(eq + 1)
-        .trim()
-        .replace(/^"(.*)"$/, "$1")
-        .toLowerCase();
-      if (charset !== "utf-8" && charset !== "utf8") {
-        throw new InvalidRequestError("The request body must be UTF-8 encoded JSON");
+      if (eq >= 0 && param.slice(0, eq).trim().toLowerCase() === "charset") {
+        let value = param.slice(eq + 1).trim();
+        if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+        const charset = value.toLowerCase();
+        if (charset !== "utf-8" && charset !== "utf8") {
+          throw new InvalidRequestError("The request body must be UTF-8 encoded JSON");
+        }
       }
+      at = end + 1;
     }
   }
   const encoding = headers.contentEncoding;
@@ -99,7 +103,7 @@ export function bodyForPolicy(body: unknown): unknown {
       "The request body could not be read, so the tools it calls cannot be authorized; send the complete JSON-RPC message",
     );
   }
-  let value = body;
+  let value: unknown = body;
   if (typeof body === "string" || body instanceof ArrayBuffer) value = parseJsonBody(body);
   else if (ArrayBuffer.isView(body))
     value = parseJsonBody(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));

@@ -94,6 +94,16 @@ export class CachedValue<T> {
     return this.value;
   }
 
+  /** Whether the next `get()` would start a background reload (the value is old and no reload is due to back off). */
+  isStale(): boolean {
+    const now = this.options.now();
+    return (
+      now - this.loadedAt >= this.options.maxAgeMs &&
+      !this.inflight &&
+      now - this.attemptedAt >= this.options.failureBackoffMs
+    );
+  }
+
   private backoffError(now: number): unknown {
     const failure = this.failure as { error: unknown; at: number };
     const remainingSeconds = (this.options.failureBackoffMs - (now - failure.at)) / 1000;

@@ -21,11 +21,21 @@ export interface ChallengeParams {
  * outside printable ASCII (a header must be a byte string), then escapes `\` and `"`.
  */
 export function quoteHeaderValue(value: string): string {
-  const printable = value
-    .replace(/[^\x20-\x7e]+/g, " ")
-    .replace(/ {2,}/g, " ")
-    .trim();
-  return `"${printable.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  // One pass: runs of anything outside printable ASCII and runs of spaces become one space, the ends
+  // are trimmed, `\\` and `"` are escaped.
+  let out = "";
+  let pendingSpace = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x20 || c > 0x7e) {
+      pendingSpace = out.length > 0;
+      continue;
+    }
+    if (pendingSpace) out += " ";
+    pendingSpace = false;
+    out += c === 0x5c || c === 0x22 ? `\\${value[i]}` : value[i];
+  }
+  return `"${out}"`;
 }
 
 /** Builds an RFC 6750 §3 `WWW-Authenticate: Bearer …` value. */

@@ -26,12 +26,21 @@ function normalizeForGate(path: string): string | undefined {
       return undefined;
     }
   }
-  return decoded
-    .toLowerCase()
-    .split("/")
-    .filter((segment) => segment !== "")
-    .map((segment) => `/${segment}`)
-    .join("");
+  // One pass: lower-case, runs of slashes collapsed, trailing slashes dropped.
+  const lower = decoded.toLowerCase();
+  let out = "";
+  let slash = false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    if (c === 0x2f) {
+      slash = true;
+      continue;
+    }
+    if (slash) out += "/";
+    slash = false;
+    out += lower[i];
+  }
+  return out;
 }
 
 /**

@@ -23,6 +23,8 @@ interface LoadedKeys {
   kids: ReadonlySet<string>;
   /** Imported keys by `alg kid`: each key of a set is selected and imported once (bounded by kids × algorithms). */
   imported: Map<string, Promise<CryptoKey>>;
+  /** The same keys once imported, for the synchronous fast path. */
+  ready: Map<string, CryptoKey>;
 }
 
 const LATE = "Descope's signing keys (JWKS) could not be loaded within this request's time limit (timeouts.request)";
@@ -95,7 +97,25 @@ export class KeyStore {
     if (key === undefined) {
       key = importKey(keys.resolver, alg, kid);
       keys.imported.set(id, key);
+      const set = keys;
+      key.then(
+        (imported) => set.ready.set(id, imported),
+        () => undefined,
+      );
     }
+    return key;
+  }
+
+  /**
+   * The key for `alg` and `kid` when it is already loaded and imported (the common case once a
+   * server is warm), without a promise; `undefined` means: ask `keyFor`. A stale key set still
+   * answers here and is refreshed in the background, as `keyFor` would.
+   */
+  readyKey(alg: string, kid: string): CryptoKey | undefined {
+    const keys = this.cache.peek();
+    if (keys === undefined) return undefined;
+    const key = keys.ready.get(`${alg} ${kid}`);
+    if (key !== undefined && this.cache.isStale()) this.cache.get().catch(() => undefined); // background refresh
     return key;
   }
 
@@ -113,7 +133,7 @@ export class KeyStore {
     }
     const keys = json.keys.filter((k) => k.use === undefined || k.use === "sig");
     const kids = new Set(keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === "string"));
-    return { resolver: createLocalJWKSet({ keys }), kids, imported: new Map() };
+    return { resolver: createLocalJWKSet({ keys }), kids, imported: new Map(), ready: new Map() };
   }
 }
 

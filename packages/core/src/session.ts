@@ -40,8 +40,18 @@ export interface DescopeSession {
   claims: Readonly<Record<string, unknown>>;
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * The strings of a claim array, frozen. An array of strings only is used as is (frozen in place: it
+ * stays part of the claims); anything else is filtered into a frozen copy.
+ */
 function strings(value: unknown): readonly string[] {
-  return Object.freeze(Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);
+  if (!Array.isArray(value)) return NONE;
+  for (const v of value) {
+    if (typeof v !== "string") return Object.freeze(value.filter((x): x is string => typeof x === "string"));
+  }
+  return Object.freeze(value);
 }
 
 /**
@@ -54,10 +64,8 @@ function tenantsOf(value: unknown): Readonly<Record<string, TenantAccess>> {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     for (const [id, entry] of Object.entries(value as Record<string, unknown>)) {
       const e = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>) : {};
-      Object.defineProperty(out, id, {
-        value: Object.freeze({ roles: strings(e.roles), permissions: strings(e.permissions) }),
-        enumerable: true,
-      });
+      // A plain assignment is safe on a prototype-free object: `__proto__` is an ordinary key here.
+      out[id] = Object.freeze({ roles: strings(e.roles), permissions: strings(e.permissions) });
     }
   }
   return Object.freeze(out);
@@ -113,7 +121,11 @@ export function sessionOwning(
     issuer: claims.iss as string,
     projectId: context.projectId,
     expiresAt: new Date((claims.exp as number) * 1000),
-    claims: deepFreeze(claims),
+    // Frozen (deeply) when first read: nothing else holds the parsed claims, and most requests never
+    // read them, so the cold path does not pay for freezing every nested value.
+    get claims() {
+      return deepFreeze(claims);
+    },
   };
   const email = optionalString(claims.email);
   if (email) session.email = email;

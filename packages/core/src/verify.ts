@@ -1,4 +1,4 @@
-import { compactVerify, errors as joseErrors } from "jose";
+import { compactVerify, decodeJwt, errors as joseErrors } from "jose";
 import { DescopeMcpError, InvalidTokenError, TokenExpiredError } from "./errors.js";
 import type { KeyStore } from "./keys.js";
 
@@ -13,8 +13,6 @@ export interface VerifyPolicy {
 
 /** The verified claims of an access token (a plain object parsed from the token's payload). */
 export type VerifiedClaims = Record<string, unknown> & { exp: number; sub: string; iss: string };
-
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** The JWS algorithms the verifier supports (asymmetric only; RFC 7518 §3, RFC 8037). */
 const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set([
@@ -77,12 +75,53 @@ export function decodeBase64url(text: string, start = 0, end = text.length): Uin
   return out;
 }
 
+/**
+ * Whether `text.slice(start)`, already known to hold only base64url characters, is canonical: a
+ * non-empty length that is not 1 (mod 4), and no bits set in the last character beyond the encoded
+ * bytes. O(1): nothing is decoded.
+ */
+function isCanonicalBase64url(text: string, start: number): boolean {
+  const length = text.length - start;
+  const tail = length % 4;
+  if (length === 0 || tail === 1) return false;
+  if (tail === 0) return true;
+  const last = BASE64URL[text.charCodeAt(text.length - 1)] as number;
+  return (last & (tail === 2 ? 0x0f : 0x03)) === 0;
+}
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A base64url segment holding a JSON object, or `undefined` (bad encoding, bad UTF-8, bad JSON, not an object). */
 function jsonObjectSegment(token: string, start: number, end: number): Record<string, unknown> | undefined {
   const bytes = decodeBase64url(token, start, end);
   return bytes === undefined ? undefined : jsonObject(bytes);
+}
+
+/** Accepted headers by their encoded form: every token a key signs carries the same header segment. */
+const acceptedHeaders = new Map<string, { alg: string; kid: string; policy: VerifyPolicy }>();
+const MAX_ACCEPTED_HEADERS = 256;
+
+/**
+ * The header's `alg` and `kid` if this policy accepts it: a JSON object (strict base64url, UTF-8),
+ * an algorithm it pins, no `crit`, a non-empty `kid`. A header segment already accepted under this
+ * policy is not decoded again (bounded; one entry per signing key in practice).
+ */
+function acceptedHeader(segment: string, policy: VerifyPolicy): { alg: string; kid: string } {
+  const known = acceptedHeaders.get(segment);
+  if (known !== undefined && known.policy === policy) return known;
+  const header = jsonObjectSegment(segment, 0, segment.length);
+  if (header === undefined) throw new InvalidTokenError("The access token header is malformed");
+  const { alg, kid } = header;
+  if (typeof alg !== "string" || !policy.algorithms.includes(alg) || !SUPPORTED_ALGORITHMS.has(alg)) {
+    throw new InvalidTokenError("The access token is signed with an algorithm this server does not accept");
+  }
+  if (header.crit !== undefined)
+    throw new InvalidTokenError("The access token has critical header parameters this server does not understand");
+  if (typeof kid !== "string" || kid.length === 0) throw new InvalidTokenError("The access token has no key ID (kid)");
+  if (acceptedHeaders.size >= MAX_ACCEPTED_HEADERS) acceptedHeaders.clear();
+  const accepted = { alg, kid, policy };
+  acceptedHeaders.set(segment, accepted);
+  return accepted;
 }
 
 /** Bytes holding a JSON object, or `undefined` (bad UTF-8, bad JSON, not an object). */
@@ -107,45 +146,84 @@ function jsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
  * non-empty subject, and the issuer family. Upstream work must finish by `deadline` (ms, real time).
  * Every failure is a typed error.
  */
-export async function verifyAccessToken(
+export async function verifyAccessToken<T = VerifiedClaims>(
   token: string,
   keys: KeyStore,
   policy: VerifyPolicy,
   deadline = Number.POSITIVE_INFINITY,
-): Promise<VerifiedClaims> {
+  build?: (claims: VerifiedClaims) => T,
+): Promise<T> {
   if (typeof token !== "string" || token.length === 0) throw new InvalidTokenError("The access token is empty");
   if (token.length > policy.maxTokenLength) {
     throw new InvalidTokenError(`The access token is larger than ${policy.maxTokenLength} characters`);
   }
-  if (!COMPACT_JWS.test(token)) throw new InvalidTokenError("The access token is not a compact JWT");
+  // Three segments, header and payload non-empty. The header is decoded strictly below and the
+  // signature's alphabet is checked here; the payload's bytes are covered by the signature.
   const headerEnd = token.indexOf(".");
-  const payloadEnd = token.indexOf(".", headerEnd + 1);
-
-  const header = jsonObjectSegment(token, 0, headerEnd);
-  if (header === undefined) throw new InvalidTokenError("The access token header is malformed");
-  const { alg, kid } = header;
-  if (typeof alg !== "string" || !policy.algorithms.includes(alg) || !SUPPORTED_ALGORITHMS.has(alg)) {
-    throw new InvalidTokenError("The access token is signed with an algorithm this server does not accept");
+  const payloadEnd = headerEnd < 1 ? -1 : token.indexOf(".", headerEnd + 1);
+  if (payloadEnd < 0 || payloadEnd === headerEnd + 1)
+    throw new InvalidTokenError("The access token is not a compact JWT");
+  for (let i = payloadEnd + 1; i < token.length; i++) {
+    if ((BASE64URL[token.charCodeAt(i)] ?? -1) < 0)
+      throw new InvalidTokenError("The access token is not a compact JWT");
   }
-  if (header.crit !== undefined)
-    throw new InvalidTokenError("The access token has critical header parameters this server does not understand");
-  if (typeof kid !== "string" || kid.length === 0) throw new InvalidTokenError("The access token has no key ID (kid)");
+  const { alg, kid } = acceptedHeader(token.slice(0, headerEnd), policy);
   // jose decodes base64url leniently; a signature with padding bits set would give one token two
   // spellings (and two cache entries), so only the canonical one is accepted.
-  if (payloadEnd + 1 === token.length || decodeBase64url(token, payloadEnd + 1) === undefined) {
+  if (!isCanonicalBase64url(token, payloadEnd + 1))
     throw new InvalidTokenError("The access token signature is invalid");
-  }
 
-  let payload: Uint8Array;
+  let key: CryptoKey;
   try {
-    const key = await keys.keyFor(alg, kid, deadline);
-    ({ payload } = await compactVerify(token, key, { algorithms: [alg] }));
+    key = keys.readyKey(alg, kid) ?? (await keys.keyFor(alg, kid, deadline));
   } catch (error) {
     throw mapJoseError(error);
   }
-  const claims = jsonObject(payload);
-  if (claims === undefined) throw new InvalidTokenError("The access token is malformed");
-  return checkClaims(claims, policy);
+  // jose checks the signature (the key was selected and imported for exactly this `alg`, one of the
+  // pinned algorithms, and jose checks that it fits). The check runs on a crypto thread; meanwhile the
+  // claims are decoded (by jose) and checked, and `build` runs, so their cost overlaps the signature
+  // check. Nothing of it is released unless the signature verifies: a forged token gets the signature
+  // error whatever its claims say.
+  const signature = compactVerify(token, key).then(
+    () => undefined,
+    (error: unknown) => {
+      throw mapJoseError(error);
+    },
+  );
+  signature.catch(() => undefined); // awaited below; the rejection must not count as unhandled meanwhile
+  await afterCryptoStarted();
+  let result: T | undefined;
+  let failure: unknown;
+  try {
+    const claims = checkClaims(decodedClaims(token), policy);
+    result = build ? build(claims) : (claims as T);
+  } catch (error) {
+    failure = error;
+  }
+  await signature;
+  if (failure !== undefined) throw failure;
+  return result as T;
+}
+
+/**
+ * Resolves once jose has handed the signature check to the crypto thread (its own awaits come
+ * first): a macrotask where the runtime has one, so the work after it runs while the thread verifies.
+ */
+const afterCryptoStarted: () => Promise<void> =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === "function"
+    ? () =>
+        new Promise<void>((resolve) =>
+          (globalThis as unknown as { setImmediate: (f: () => void) => void }).setImmediate(resolve),
+        )
+    : () => Promise.resolve();
+
+/** The claims, decoded by jose (`decodeJwt`: base64url, JSON, an object); a typed error otherwise. */
+function decodedClaims(token: string): Record<string, unknown> {
+  try {
+    return decodeJwt(token) as Record<string, unknown>;
+  } catch {
+    throw new InvalidTokenError("The access token is malformed");
+  }
 }
 
 /** The claim checks, after the signature: what jose's `jwtVerify` checks, plus Descope's rules. */

@@ -13,9 +13,13 @@ beforeAll(async () => {
 afterAll(() => emu.close());
 beforeEach(() => emu.clearRequests());
 
-function clock() {
+/** A test clock: real time plus an offset, or (given a start) a fixed time that only `advance` moves. */
+function clock(start?: number) {
   let offset = 0;
-  return { now: () => Date.now() + offset, advance: (seconds: number) => (offset += seconds * 1000) };
+  return {
+    now: () => (start ?? Date.now()) + offset,
+    advance: (seconds: number) => (offset += seconds * 1000),
+  };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -41,14 +45,17 @@ describe("verified-token cache", () => {
   });
 
   it("re-checks expiry on every hit and drops the entry once the token expires", async () => {
-    const c = clock();
+    // `exp` is in whole seconds: the clock starts on a whole second and the token's times are set
+    // from it, so the test means the same whenever in the second it runs.
+    const c = clock(Math.floor(Date.now() / 1000) * 1000);
     const auth = createDescopeMcpAuth({
       issuerURL: emu.issuerURL,
       baseURL: BASE_URL,
       now: c.now,
       clockToleranceSeconds: 5,
     });
-    const token = await emu.mintToken({}, { expiresInSeconds: 60 });
+    const t0 = c.now() / 1000;
+    const token = await emu.mintToken({ iat: t0, exp: t0 + 60 });
     expect(await codeOf(auth.verifyToken(token))).toBe("ok");
     c.advance(64); // exp + 4 s: still inside the 5 s tolerance
     expect(await codeOf(auth.verifyToken(token))).toBe("ok");
@@ -129,7 +136,9 @@ describe("connection-token cache", () => {
   const outboundCalls = () => emu.requests.filter((r) => r.path.startsWith("/v1/mgmt/outbound/")).length;
 
   it("reuses a token per (caller, user, app, scopes) until shortly before it expires", async () => {
-    const c = clock();
+    // The emulator states expiry in whole seconds from its own clock: this clock starts on a whole
+    // second before it, so the steps below fall on the same side of the refresh point every run.
+    const c = clock(Math.floor(Date.now() / 1000) * 1000);
     const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL, now: c.now });
     emu.setConnection("google-calendar", {
       status: "connected",
@@ -145,10 +154,10 @@ describe("connection-token cache", () => {
     c.advance(600 - 61); // still more than 60 s before expiry
     await auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], accessToken: token });
     expect(outboundCalls()).toBe(1);
-    c.advance(2); // within the refresh skew: fetched again
+    c.advance(3); // within the refresh skew (even if the emulator's clock was a second ahead): fetched again
     await auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], accessToken: token });
     expect(outboundCalls()).toBe(2);
-    // The emulator's new token expires 600 s from real time, which this test clock has already
+    // The emulator's new token expires 600 s from its real time, which this test clock has already
     // passed the refresh point of, so it is (correctly) not kept.
     expect(auth.stats().connectionCache).toEqual({ hits: 2, misses: 2, size: 0 });
   });

@@ -196,3 +196,100 @@ describe("management.getUser", () => {
     expect(await failure(auth.management.getUser("nobody"))).toBeInstanceOf(UserNotFoundError);
   });
 });
+
+/** The first piece of `secret` of `size` or more characters that `text` contains, if any. */
+function leakedFragment(text: string, secret: string, size = 8): string | undefined {
+  for (let i = 0; i + size <= secret.length; i++) {
+    const piece = secret.slice(i, i + size);
+    if (text.includes(piece)) return piece;
+  }
+  return undefined;
+}
+
+describe("Descope's free text never reaches a message", () => {
+  /** Fragments of a secret an upstream error might quote. */
+  const fragmentsOf = (secret: string) => {
+    const signature = secret.split(".")[2] ?? secret;
+    return [
+      secret,
+      secret.slice(0, 12),
+      secret.slice(0, Math.floor(secret.length / 2)),
+      secret.slice(-12),
+      secret.slice(1),
+      signature.slice(0, -1),
+      signature.slice(1, -1),
+      `${secret.slice(0, 10)}…${secret.slice(-10)}`,
+      encodeURIComponent(secret),
+    ];
+  };
+  const bodies = (quote: string) => [
+    { errorCode: "E062108", errorDescription: `Bad credential ${quote}`, errorMessage: `Bad credential ${quote}` },
+    { errorCode: "E062108", message: quote },
+    { errorCode: quote.slice(0, 11), errorDescription: "x" },
+    { errorCode: `E${quote}`, errorDescription: quote },
+    { error_description: quote },
+  ];
+
+  it("keeps only Descope's errorCode in connection-token errors, however the caller's token is quoted", async () => {
+    const token = await emu.mintToken({ scope: "openid outbound.token.fetch" });
+    const session = await auth.verifyToken(token);
+    for (const status of [400, 403, 404, 429]) {
+      for (const quote of fragmentsOf(token)) {
+        for (const body of bodies(quote)) {
+          emu.setFault("outbound", { status, body: JSON.stringify(body) });
+          const error = await failure(
+            auth.connections.getToken({ appId: "google-calendar", scopes: [CAL], session, cache: false }),
+          );
+          const text = `${error.message} ${JSON.stringify(error)} ${String(error)}`;
+          expect(leakedFragment(text, token), `${status} ${JSON.stringify(body).slice(0, 60)}`).toBeUndefined();
+        }
+      }
+    }
+    emu.setFault("outbound", {
+      status: 403,
+      body: JSON.stringify({ errorCode: "E062108", errorDescription: "denied" }),
+    });
+    const denied = await failure(auth.connections.getToken({ appId: "google-calendar", session, cache: false }));
+    expect(denied.message).toBe(
+      "Descope denied access to the 'google-calendar' connection token (Descope error E062108)",
+    );
+  });
+
+  it("keeps only Descope's errorCode in management errors, however the management key is quoted", async () => {
+    // A key shaped like Descope's (random base64url), so no fragment of it is an English word of ours.
+    const key = `K2${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`;
+    const keyed = await startDescopeEmulator({ audience: RESOURCE, managementKey: key });
+    try {
+      const engine = createDescopeMcpAuth({ issuerURL: keyed.issuerURL, baseURL: BASE_URL, managementKey: key });
+      for (const status of [400, 401, 404, 500]) {
+        for (const quote of fragmentsOf(key)) {
+          for (const body of bodies(quote)) {
+            keyed.setFault("users", { status, body: JSON.stringify(body) });
+            const error = await failure(engine.management.getUser("U2EmulatorUser0001"));
+            const text = `${error.message} ${JSON.stringify(error)} ${String(error)}`;
+            expect(leakedFragment(text, key), `${status} ${JSON.stringify(body)}`).toBeUndefined();
+          }
+        }
+      }
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  it("never quotes a connection token an error body carries", async () => {
+    const token = await emu.mintToken({ scope: "openid outbound.token.fetch" });
+    const leaked = `ya29.${Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64url")}`;
+    emu.setFault("outbound", {
+      status: 400,
+      body: JSON.stringify({
+        errorCode: "E062108",
+        errorDescription: `refresh failed for ${leaked}`,
+        token: { accessToken: leaked },
+      }),
+    });
+    const error = await failure(
+      auth.connections.getToken({ appId: "google-calendar", accessToken: token, cache: false }),
+    );
+    expect(leakedFragment(error.message, leaked)).toBeUndefined();
+  });
+});
