@@ -65,8 +65,15 @@ const checks = [
     verify.fetches.coldFetches === 1,
   ],
   ["3b. JWKS fetches, 1,000 unknown kids", verify.fetches.kidFetches, "≤ 2", verify.fetches.kidFetches <= 2],
-  ["4. HTTP with auth ÷ without", http.auth.rps / http.noauth.rps, "≥ 0.9×", http.auth.rps / http.noauth.rps >= 0.9],
-  ["4. HTTP errors + non-2xx", http.auth.bad + http.noauth.bad, "= 0", http.auth.bad + http.noauth.bad === 0],
+  ...Object.entries(http).flatMap(([framework, h]) => [
+    [
+      `4. HTTP ${framework}: with auth ÷ without`,
+      h.auth.rps / h.noauth.rps,
+      "≥ 0.9×",
+      h.auth.rps / h.noauth.rps >= 0.9,
+    ],
+    [`4. HTTP ${framework}: errors + non-2xx`, h.auth.bad + h.noauth.bad, "= 0", h.auth.bad + h.noauth.bad === 0],
+  ]),
   [
     "5a. live heap growth after the bound is reached (MiB)",
     heapGrowth / 2 ** 20,

@@ -1,10 +1,51 @@
 // Starts an example server as a real child process, the way users run it.
+//
+// An example may be served several ways ("targets"): `examples/<framework>/package.json` lists them
+// under "descope-mcp-example".targets, each with the file node runs (`main`), the file that must
+// exist for the target to count as built (`built`, default `main`) and extra environment (`env`):
+//
+//   "descope-mcp-example": { "targets": {
+//     "node":    { "main": "dist/server.js" },
+//     "workerd": { "main": "scripts/workerd.mjs", "built": "dist/worker.js" },
+//     "fastify": { "main": "dist/server.js", "env": { "NEST_PLATFORM": "fastify" } } } }
+//
+// Without that field the only target is `node` → `dist/server.js`. A target is named `<framework>`
+// for `node` and `<framework>@<target>` otherwise (`hono@workerd`, `nest@fastify`).
 import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The targets an example declares (`node` → dist/server.js when it declares none). */
+function targetsOf(framework) {
+  const manifest = JSON.parse(readFileSync(join(ROOT, "examples", framework, "package.json"), "utf8"));
+  return manifest["descope-mcp-example"]?.targets ?? { node: { main: "dist/server.js" } };
+}
+
+/** Splits `hono@workerd` into the example directory and its target. */
+function resolveTarget(name) {
+  const [framework, target = "node"] = name.split("@");
+  const spec = targetsOf(framework)[target];
+  if (!spec) throw new Error(`examples/${framework} has no target "${target}"`);
+  return { framework, target, spec, dir: join(ROOT, "examples", framework) };
+}
+
+/** Every built example target, sorted: `express`, `hono`, `hono@workerd`, `nest`, `nest@fastify`, … */
+export function builtExamples() {
+  const names = [];
+  for (const framework of readdirSync(join(ROOT, "examples"))) {
+    if (!existsSync(join(ROOT, "examples", framework, "package.json"))) continue;
+    for (const [target, spec] of Object.entries(targetsOf(framework))) {
+      if (existsSync(join(ROOT, "examples", framework, spec.built ?? spec.main))) {
+        names.push(target === "node" ? framework : `${framework}@${target}`);
+      }
+    }
+  }
+  return names.sort();
+}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
@@ -19,61 +60,114 @@ export function freePort() {
 }
 
 /**
- * Runs `examples/<framework>` (its built `start` entry) with `env`; resolves once it prints
+ * Spawns the target in its own process group (so a runtime it starts, such as workerd, is stopped
+ * with it) and returns the child.
+ */
+function spawnTarget(name, env) {
+  const { spec, dir } = resolveTarget(name);
+  return spawn(process.execPath, [join(dir, spec.main)], {
+    cwd: dir,
+    env: { ...env, ...(spec.env ?? {}) },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+}
+
+/** Stops a child started by `spawnTarget` and everything in its process group. */
+function stopGroup(child, signal = "SIGTERM") {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, 5000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      // Whatever the launcher left behind in its group goes too.
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // nothing left
+      }
+      resolve();
+    });
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      resolve();
+    }
+  });
+}
+
+const running = new Set();
+process.once("exit", () => {
+  for (const child of running) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
+
+/**
+ * Runs an example target (`express`, `hono@workerd`, …) with `env`; resolves once it prints
  * `listening`. Rejects with its output if it exits first.
  */
-export async function startExample(framework, env = {}, { timeoutMs = 20_000 } = {}) {
+export async function startExample(name, env = {}, { timeoutMs = 30_000 } = {}) {
   const port = env.PORT ?? String(await freePort());
-  const child = spawn(process.execPath, [join(ROOT, "examples", framework, "dist", "server.js")], {
-    env: { ...process.env, BASE_URL: `http://127.0.0.1:${port}`, ...env, PORT: port },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnTarget(name, { ...process.env, BASE_URL: `http://127.0.0.1:${port}`, ...env, PORT: port });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let output = "";
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${framework} example did not start:\n${output}`)), timeoutMs);
-    const onData = (chunk) => {
-      output += chunk;
-      if (/listening/.test(output)) {
+  try {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} example did not start:\n${output}`)), timeoutMs);
+      const onData = (chunk) => {
+        output += chunk;
+        if (/listening/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout.on("data", onData);
+      child.stderr.on("data", (chunk) => (output += chunk));
+      child.once("exit", (code) => {
         clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", (chunk) => (output += chunk));
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${framework} example exited with ${code}:\n${output}`));
+        reject(new Error(`${name} example exited with ${code}:\n${output}`));
+      });
     });
-  });
+  } catch (error) {
+    await stopGroup(child, "SIGKILL");
+    throw error;
+  }
   const baseURL = env.BASE_URL ?? `http://127.0.0.1:${port}`;
   return {
+    name,
     port: Number(port),
     baseURL,
     mcpURL: `${baseURL}${env.MCP_PATH ?? "/mcp"}`,
     output: () => output,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
+    stop: () => stopGroup(child),
   };
 }
 
-/** Runs an example expecting it to exit before listening; resolves with its exit code and output. */
-export function runExampleToExit(framework, env) {
+/** Runs an example target expecting it to exit before listening; resolves with its exit code and output. */
+export function runExampleToExit(name, env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, "examples", framework, "dist", "server.js")], {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnTarget(name, { PATH: process.env.PATH, HOME: process.env.HOME, ...env });
+    running.add(child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c) => (stdout += c));
     child.stderr.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const timer = setTimeout(() => stopGroup(child, "SIGKILL"), 30_000);
     child.once("exit", (code) => {
       clearTimeout(timer);
+      running.delete(child);
       resolve({ code, stdout, stderr });
     });
   });

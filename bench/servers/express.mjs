@@ -1,5 +1,7 @@
 // The Express example as a benchmark target: `auth` is the real example app; `noauth` is the same
-// app with the Descope router left out (same MCP endpoint, same tools).
+// app with the Descope router left out (same MCP endpoint, same tools). Every bench/servers/<name>.mjs
+// follows this shape: argv[2] is the mode, PORT/BASE_URL/DESCOPE_ISSUER_URL come from the
+// environment, MCP is served at /mcp, and one line containing "listening" means ready.
 import { createDescopeMcpAuthFromEnv } from "@descope-mcp/core";
 import { createApp, mountMcp, POLICY } from "@descope-mcp/example-express/app";
 import express from "express";
