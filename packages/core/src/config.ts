@@ -56,8 +56,10 @@ export interface DescopeMcpAuthOptions {
   /** Tool name → scopes a `tools/call` of that tool needs (on top of `requiredScopes`). */
   toolScopes?: Record<string, string[]>;
   /**
-   * Scopes named in 401 challenges: what a client should ask for on its first authorization.
-   * Default: `requiredScopes`.
+   * Scopes named in 401 challenges: what a client asks for on its first authorization. Default:
+   * `requiredScopes`, or `["openid"]` when there are none — least privilege: per-tool scopes are
+   * requested later by step-up, on the 403 of the first call that needs them. `[]` names none (clients
+   * then ask for every scope in `scopes_supported`).
    */
   challengeScopes?: string[];
   /** Scopes advertised in the protected resource metadata. Default: required and tool scopes. */
@@ -293,7 +295,10 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
   const requiredScopes = [...new Set(o.requiredScopes ?? [])];
   const toolScopes: Record<string, string[]> = {};
   for (const [tool, list] of Object.entries(o.toolScopes ?? {})) toolScopes[tool] = [...new Set(list)];
-  const challengeScopes = [...new Set(o.challengeScopes ?? requiredScopes)];
+  // The first sign-in asks for least privilege: the 401 always names scopes (the server-wide ones, or
+  // `openid`), so clients never fall back to requesting everything in `scopes_supported`; per-tool
+  // scopes are then asked for by step-up, on the 403 of the first call that needs them.
+  const challengeScopes = [...new Set(o.challengeScopes ?? (requiredScopes.length > 0 ? requiredScopes : ["openid"]))];
   const supported = o.scopesSupported ?? [...requiredScopes, ...challengeScopes, ...Object.values(toolScopes).flat()];
   const fetchImpl = o.fetch ?? (globalThis.fetch?.bind(globalThis) as FetchLike | undefined);
   if (!fetchImpl) throw new ConfigurationError("No fetch implementation is available; pass options.fetch", "fetch");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigurationError, createDescopeMcpAuth, createDescopeMcpAuthFromEnv } from "../src/index.js";
+import { ConfigurationError, createDescopeMcpAuth, createDescopeMcpAuthFromEnv, UnauthorizedError } from "../src/index.js";
 
 const P = "P2abcdefghijklmnopqrstuvwxyz";
 const issuerURL = `https://api.descope.com/v1/apps/agentic/${P}/MS1`;
@@ -27,10 +27,30 @@ describe("createDescopeMcpAuth options", () => {
       maxTokenLength: 8192,
       requiredScopes: [],
       toolScopes: {},
-      scopesSupported: [],
+      scopesSupported: ["openid"],
+      // Least privilege on the first sign-in: the 401 names `openid`, never every supported scope.
+      challengeScopes: ["openid"],
       resourceMetadataURL: "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
-      timeouts: { discovery: 5000, jwks: 5000, connections: 10000, management: 10000 },
+      timeouts: { request: 5000, discovery: 5000, jwks: 5000, connections: 10000, management: 10000 },
+      bodyLimit: 4 * 1024 * 1024,
+      cors: true,
     });
+    // Server-wide scopes are the first sign-in's scopes; per-tool scopes come later, by step-up.
+    const scoped = createDescopeMcpAuth({
+      issuerURL,
+      baseURL: "https://mcp.example.com",
+      requiredScopes: ["mcp:use"],
+      toolScopes: { write_note: ["notes:write"] },
+    });
+    expect(scoped.config.challengeScopes).toEqual(["mcp:use"]);
+    expect(scoped.config.scopesSupported).toEqual(["mcp:use", "notes:write"]);
+    const toolsOnly = createDescopeMcpAuth({ issuerURL, baseURL: "https://x.example", toolScopes: { w: ["n:w"] } });
+    expect(toolsOnly.errorResult(new UnauthorizedError()).headers["www-authenticate"]).toBe(
+      'Bearer scope="openid", resource_metadata="https://x.example/.well-known/oauth-protected-resource/mcp"',
+    );
+    expect(createDescopeMcpAuth({ issuerURL, baseURL: "https://x.example", bodyLimit: "512kb" }).config.bodyLimit).toBe(
+      512 * 1024,
+    );
     expect(auth.config.issuer.issuer).toBe(issuerURL);
   });
 

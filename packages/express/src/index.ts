@@ -19,6 +19,36 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 
 export type { DescopeMcpAuth, DescopeMcpAuthOptions, DescopeSession, McpAuthInfo };
 export { getSession, requireSession };
+// What users of this adapter need from the core, so they never have to install it themselves.
+export {
+  ConfigurationError,
+  ConnectionDeniedError,
+  ConnectionNotFoundError,
+  createDescopeMcpAuth,
+  createDescopeMcpAuthFromEnv,
+  DescopeMcpError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  isDescopeMcpError,
+  MethodNotAllowedError,
+  NoSessionError,
+  PayloadTooLargeError,
+  TokenExpiredError,
+  UnauthorizedError,
+  UpstreamError,
+  UpstreamUnavailableError,
+  UserNotFoundError,
+} from "@descope-mcp/core";
+export type {
+  AuthEvent,
+  ConnectionToken,
+  DescopeMcpErrorCode,
+  DescopeUser,
+  GetTenantConnectionTokenParams,
+  GetUserConnectionTokenParams,
+  TenantAccess,
+} from "@descope-mcp/core";
 
 declare global {
   namespace Express {

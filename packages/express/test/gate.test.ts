@@ -401,7 +401,7 @@ describe.each(FLAVORS)("the gate on $name", ({ name, express, adapter }) => {
       // The gate still gates, and its challenge still carries the core's CORS headers.
       const denied = await fetch(`${s.url}/mcp`, { method: "POST" });
       expect(denied.status).toBe(401);
-      expect(denied.headers.get("www-authenticate")).toBe(`Bearer resource_metadata="${PRM}"`);
+      expect(denied.headers.get("www-authenticate")).toBe(`Bearer scope="openid", resource_metadata="${PRM}"`);
       expect(denied.headers.get("access-control-expose-headers")).toBe(EXPOSE);
       // A successful request gets no CORS headers from the adapter.
       const ok = await fetch(`${s.url}/mcp`, {
@@ -427,7 +427,7 @@ describe.each(FLAVORS)("the gate on $name", ({ name, express, adapter }) => {
       const res = await fetch(`${s.url}/mcp`, { method: "POST" });
       expect(res.status).toBe(401);
       const header = res.headers.get("www-authenticate");
-      expect(header).toBe(`Bearer resource_metadata="${s.url}/.well-known/oauth-protected-resource/mcp"`);
+      expect(header).toBe(`Bearer scope="openid", resource_metadata="${s.url}/.well-known/oauth-protected-resource/mcp"`);
       const prmURL = /resource_metadata="([^"]+)"/.exec(header ?? "")?.[1] as string;
       const prm = (await (await fetch(prmURL)).json()) as { resource: string };
       expect(prm.resource).toBe(`${s.url}/mcp`);

@@ -88,6 +88,7 @@ describe.each(FLAVORS)("metadata routes on $name", ({ express, adapter }) => {
       resource: `${BASE_URL}/mcp`,
       authorization_servers: [emu.issuerURL],
       bearer_methods_supported: ["header"],
+      scopes_supported: ["openid"], // the default first-sign-in scope is advertised too
     });
   });
 

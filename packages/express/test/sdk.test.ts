@@ -229,7 +229,7 @@ describe("SDK v2 mounted through @modelcontextprotocol/express (createMcpExpress
     const res = await postMcp(`${server.url}/mcp`, toolCall("whoami"));
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe(
-      `Bearer resource_metadata="${BASE_URL}/.well-known/oauth-protected-resource/mcp"`,
+      `Bearer scope="openid", resource_metadata="${BASE_URL}/.well-known/oauth-protected-resource/mcp"`,
     );
   });
 
