@@ -22,7 +22,9 @@ import {
   ConfigurationError,
   DescopeMcpError,
   InsufficientScopeError,
+  InvalidTokenError,
   MethodNotAllowedError,
+  TokenExpiredError,
   UpstreamUnavailableError,
 } from "./errors.js";
 import { isUnderMcpPath, MCP_METHODS, readRequestBytes } from "./gate.js";
@@ -440,6 +442,10 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
         if (session.clientId) event.clientId = session.clientId;
       }
       if (error instanceof InsufficientScopeError) event.missingScopes = [...error.missingScopes];
+      if ((error instanceof InvalidTokenError || error instanceof TokenExpiredError) && error.tokenClaims) {
+        event.tokenAudience = [...error.tokenClaims.audience];
+        if (error.tokenClaims.issuer !== undefined) event.tokenIssuer = error.tokenClaims.issuer;
+      }
       if (mapped) event.description = mapped.message;
       emit(event);
       throw error;

@@ -17,6 +17,13 @@ export interface AuthEvent {
   requiredScopes?: string[];
   missingScopes?: string[];
   description?: string;
+  /**
+   * For a token whose signature verified but whose claims were refused (audience, issuer, time,
+   * subject): its `aud` (as an array) and `iss`, so the cause can be found (see the troubleshooting
+   * guide). Never the token itself.
+   */
+  tokenAudience?: string[];
+  tokenIssuer?: string;
 }
 
 export interface Timeouts {

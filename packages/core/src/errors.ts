@@ -105,10 +105,43 @@ export class MethodNotAllowedError extends DescopeMcpError {
   }
 }
 
+/** What a refused token said about itself, once its signature verified: for diagnosis, never the token. */
+export interface RefusedTokenClaims {
+  /** The token's `aud`, always as an array (strings only, at most 5, each at most 200 characters). */
+  readonly audience: readonly string[];
+  /** The token's `iss` (at most 200 characters), when it has one. */
+  readonly issuer?: string;
+}
+
+export interface InvalidTokenErrorOptions extends DescopeMcpErrorOptions {
+  /** The verified token's claims, when the refusal is about them (audience, issuer, time, subject). */
+  claims?: Record<string, unknown>;
+}
+
+/** The diagnosable part of verified claims. */
+function refusedClaims(claims: Record<string, unknown> | undefined): RefusedTokenClaims | undefined {
+  if (claims === undefined) return undefined;
+  const clip = (v: string) => v.slice(0, 200);
+  const aud = claims.aud;
+  const audience = (typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [])
+    .filter((a): a is string => typeof a === "string")
+    .slice(0, 5)
+    .map(clip);
+  const out: { audience: readonly string[]; issuer?: string } = { audience: Object.freeze(audience) };
+  if (typeof claims.iss === "string") out.issuer = clip(claims.iss);
+  return Object.freeze(out);
+}
+
 /** The token is not acceptable (401 `invalid_token`). */
 export class InvalidTokenError extends DescopeMcpError {
-  constructor(message: string, options?: DescopeMcpErrorOptions) {
+  /**
+   * When the token's signature verified but its claims were refused: its audience and issuer, so an
+   * operator can see what Descope put in it (the `onEvent` deny record carries them too).
+   */
+  readonly tokenClaims: RefusedTokenClaims | undefined;
+  constructor(message: string, options?: InvalidTokenErrorOptions) {
     super("invalid_token", 401, "invalid_token", message, options);
+    this.tokenClaims = refusedClaims(options?.claims);
   }
 }
 
@@ -116,9 +149,12 @@ export class InvalidTokenError extends DescopeMcpError {
 export class TokenExpiredError extends DescopeMcpError {
   /** When the token expired. */
   readonly expiredAt: Date | undefined;
-  constructor(message = "The access token expired", expiredAt?: Date, options?: DescopeMcpErrorOptions) {
+  /** The expired token's audience and issuer (see `InvalidTokenError.tokenClaims`). */
+  readonly tokenClaims: RefusedTokenClaims | undefined;
+  constructor(message = "The access token expired", expiredAt?: Date, options?: InvalidTokenErrorOptions) {
     super("token_expired", 401, "invalid_token", message, options);
     this.expiredAt = expiredAt;
+    this.tokenClaims = refusedClaims(options?.claims);
   }
 }
 

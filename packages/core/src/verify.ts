@@ -228,35 +228,41 @@ function decodedClaims(token: string): Record<string, unknown> {
 
 /** The claim checks, after the signature: what jose's `jwtVerify` checks, plus Descope's rules. */
 function checkClaims(claims: Record<string, unknown>, policy: VerifyPolicy): VerifiedClaims {
+  // Every refusal carries the token's audience and issuer for diagnosis (never the token).
+  const refuse = (message: string) => new InvalidTokenError(message, { claims });
+  const expected = policy.audience.length === 1 ? policy.audience[0] : `one of ${policy.audience.join(", ")}`;
+  const wrongAudience = `The access token was not issued for this resource (audience mismatch): it must be issued for ${expected}`;
   for (const claim of ["aud", "iss", "sub", "exp"] as const) {
-    if (!Object.hasOwn(claims, claim)) throw new InvalidTokenError(claimMessage(claim, "missing"));
+    if (!Object.hasOwn(claims, claim)) throw refuse(claim === "aud" ? wrongAudience : claimMessage(claim, "missing"));
   }
   const { aud } = claims;
   const audienceOk =
     typeof aud === "string"
       ? policy.audience.includes(aud)
       : Array.isArray(aud) && policy.audience.some((a) => aud.includes(a));
-  if (!audienceOk) throw new InvalidTokenError(claimMessage("aud", "check_failed"));
+  if (!audienceOk) throw refuse(wrongAudience);
 
   const nowMs = policy.now();
   const now = Math.floor(nowMs / 1000);
   const tolerance = policy.clockToleranceSeconds;
   const { iat, nbf, exp } = claims;
-  if (iat !== undefined && typeof iat !== "number") throw new InvalidTokenError(claimMessage("iat", "invalid"));
+  if (iat !== undefined && typeof iat !== "number") throw refuse(claimMessage("iat", "invalid"));
   if (nbf !== undefined) {
-    if (typeof nbf !== "number") throw new InvalidTokenError(claimMessage("nbf", "invalid"));
-    if (nbf > now + tolerance) throw new InvalidTokenError(claimMessage("nbf", "check_failed"));
+    if (typeof nbf !== "number") throw refuse(claimMessage("nbf", "invalid"));
+    if (nbf > now + tolerance) throw refuse(claimMessage("nbf", "check_failed"));
   }
-  if (typeof exp !== "number") throw new InvalidTokenError(claimMessage("exp", "invalid"));
-  if (exp <= now - tolerance) throw new TokenExpiredError("The access token expired", new Date(exp * 1000));
+  if (typeof exp !== "number") throw refuse(claimMessage("exp", "invalid"));
+  if (exp <= now - tolerance) {
+    throw new TokenExpiredError("The access token expired", new Date(exp * 1000), { claims });
+  }
   if (typeof iat === "number" && iat > nowMs / 1000 + tolerance) {
-    throw new InvalidTokenError("The access token was issued in the future (iat)");
+    throw refuse("The access token was issued in the future (iat)");
   }
   if (typeof claims.sub !== "string" || claims.sub.length === 0) {
-    throw new InvalidTokenError("The access token has no subject (sub)");
+    throw refuse("The access token has no subject (sub)");
   }
   if (!policy.isAcceptedIssuer(claims.iss)) {
-    throw new InvalidTokenError("The access token was issued by an issuer this server does not trust");
+    throw refuse("The access token was issued by an issuer this server does not trust");
   }
   return claims as VerifiedClaims;
 }
@@ -268,7 +274,6 @@ const CLAIM_NAMES: Record<string, string> = {
 };
 
 function claimMessage(claim: string, reason: "missing" | "invalid" | "check_failed"): string {
-  if (claim === "aud") return "The access token was not issued for this resource (audience mismatch)";
   if (claim === "nbf" && reason === "check_failed") return "The access token is not valid yet (nbf)";
   if (reason === "missing") return `The access token has no ${CLAIM_NAMES[claim] ?? `${claim} claim`}`;
   return `The access token's ${claim} claim is invalid`;

@@ -173,6 +173,38 @@ describe("authenticate", () => {
     expect(JSON.stringify(events)).not.toContain(token);
   });
 
+  it("tells the operator what a refused token was for: the deny record carries its aud and iss, never the token", async () => {
+    events.length = 0;
+    // A real Descope token minted without the MCP Server URL set in the console: aud = [clientId, projectId].
+    const token = await emu.mintToken({ scope: "mcp:use", aud: ["client-42", emu.projectId] });
+    const refused = await answer(req({ authorization: `Bearer ${token}` }), call("whoami"));
+    expect(refused).toMatchObject({
+      status: 401,
+      body: {
+        error: "invalid_token",
+        error_description: `The access token was not issued for this resource (audience mismatch): it must be issued for ${RESOURCE}`,
+      },
+    });
+    expect(events).toEqual([
+      {
+        type: "deny",
+        reason: "invalid_token",
+        status: 401,
+        requiredScopes: ["mcp:use"],
+        description: `The access token was not issued for this resource (audience mismatch): it must be issued for ${RESOURCE}`,
+        tokenAudience: ["client-42", emu.projectId],
+        tokenIssuer: emu.issuerURL,
+      },
+    ]);
+    expect(JSON.stringify(events)).not.toContain(token.split(".")[2]);
+    // A forged token (bad signature) says nothing about its claims: they were never trusted.
+    events.length = 0;
+    const forged = `${token.slice(0, token.lastIndexOf(".") + 1)}${"A".repeat(342)}`;
+    await answer(req({ authorization: `Bearer ${forged}` }), call("whoami"));
+    expect(events[0]).toMatchObject({ reason: "invalid_token", description: "The access token signature is invalid" });
+    expect(events[0]).not.toHaveProperty("tokenAudience");
+  });
+
   it("fails closed when per-tool scopes are configured and the body was not seen", async () => {
     const token = await emu.mintToken({ scope: "mcp:use notes:write" });
     const refusal = {

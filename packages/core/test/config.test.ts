@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ConfigurationError, createDescopeMcpAuth, createDescopeMcpAuthFromEnv, UnauthorizedError } from "../src/index.js";
+import {
+  ConfigurationError,
+  createDescopeMcpAuth,
+  createDescopeMcpAuthFromEnv,
+  UnauthorizedError,
+} from "../src/index.js";
 
 const P = "P2abcdefghijklmnopqrstuvwxyz";
 const issuerURL = `https://api.descope.com/v1/apps/agentic/${P}/MS1`;

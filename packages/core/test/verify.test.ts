@@ -82,7 +82,10 @@ describe("verifyToken", () => {
     ["notYetValid", "invalid_token: The access token is not valid yet (nbf)"],
     ["issuedInFuture", "invalid_token: The access token was issued in the future (iat)"],
     ["missingExp", "invalid_token: The access token has no expiry (exp)"],
-    ["wrongAudience", "invalid_token: The access token was not issued for this resource (audience mismatch)"],
+    [
+      "wrongAudience",
+      "invalid_token: The access token was not issued for this resource (audience mismatch): it must be issued for https://mcp.example.com/mcp",
+    ],
     ["wrongIssuer", "invalid_token: The access token was issued by an issuer this server does not trust"],
     ["otherProject", "invalid_token: The access token was issued by an issuer this server does not trust"],
     ["otherHost", "invalid_token: The access token was issued by an issuer this server does not trust"],
@@ -117,12 +120,12 @@ describe("verifyToken", () => {
     [
       "missing aud",
       { aud: undefined },
-      "invalid_token: The access token was not issued for this resource (audience mismatch)",
+      "invalid_token: The access token was not issued for this resource (audience mismatch): it must be issued for https://mcp.example.com/mcp",
     ],
     [
       "audience = project ID only",
       { aud: "P2EmuLat0rPr0jectId000000001" },
-      "invalid_token: The access token was not issued for this resource (audience mismatch)",
+      "invalid_token: The access token was not issued for this resource (audience mismatch): it must be issued for https://mcp.example.com/mcp",
     ],
   ])("refuses %s", async (_name, claims, expected) => {
     expect(await verdictOf(auth.verifyToken(await emu.mintToken(claims)))).toBe(expected);

@@ -17,8 +17,15 @@ import {
 } from "@descope-mcp/core/node";
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 
-export type { DescopeMcpAuth, DescopeMcpAuthOptions, DescopeSession, McpAuthInfo };
-export { getSession, requireSession };
+export type {
+  AuthEvent,
+  ConnectionToken,
+  DescopeMcpErrorCode,
+  DescopeUser,
+  GetTenantConnectionTokenParams,
+  GetUserConnectionTokenParams,
+  TenantAccess,
+} from "@descope-mcp/core";
 // What users of this adapter need from the core, so they never have to install it themselves.
 export {
   ConfigurationError,
@@ -40,15 +47,8 @@ export {
   UpstreamUnavailableError,
   UserNotFoundError,
 } from "@descope-mcp/core";
-export type {
-  AuthEvent,
-  ConnectionToken,
-  DescopeMcpErrorCode,
-  DescopeUser,
-  GetTenantConnectionTokenParams,
-  GetUserConnectionTokenParams,
-  TenantAccess,
-} from "@descope-mcp/core";
+export type { DescopeMcpAuth, DescopeMcpAuthOptions, DescopeSession, McpAuthInfo };
+export { getSession, requireSession };
 
 declare global {
   namespace Express {

@@ -132,7 +132,10 @@ describe.each(FLAVORS)("the gate on $name", ({ name, express, adapter }) => {
 
   it.each([
     ["expired", "The access token expired"],
-    ["wrongAudience", "The access token was not issued for this resource (audience mismatch)"],
+    [
+      "wrongAudience",
+      "The access token was not issued for this resource (audience mismatch): it must be issued for https://mcp.example.com/mcp",
+    ],
     ["wrongIssuer", "The access token was issued by an issuer this server does not trust"],
     ["otherProject", "The access token was issued by an issuer this server does not trust"],
     ["algNone", "The access token is signed with an algorithm this server does not accept"],
@@ -427,7 +430,9 @@ describe.each(FLAVORS)("the gate on $name", ({ name, express, adapter }) => {
       const res = await fetch(`${s.url}/mcp`, { method: "POST" });
       expect(res.status).toBe(401);
       const header = res.headers.get("www-authenticate");
-      expect(header).toBe(`Bearer scope="openid", resource_metadata="${s.url}/.well-known/oauth-protected-resource/mcp"`);
+      expect(header).toBe(
+        `Bearer scope="openid", resource_metadata="${s.url}/.well-known/oauth-protected-resource/mcp"`,
+      );
       const prmURL = /resource_metadata="([^"]+)"/.exec(header ?? "")?.[1] as string;
       const prm = (await (await fetch(prmURL)).json()) as { resource: string };
       expect(prm.resource).toBe(`${s.url}/mcp`);
