@@ -28,9 +28,16 @@ interface Scenario {
 
 let minted = 0;
 
-async function scenario(framework: string): Promise<Scenario> {
-  const emu = await startDescopeEmulator({ connections: { [CAL_APP]: { status: "connected", scopes: [CAL] } } });
-  const server = await startExample(framework, { DESCOPE_ISSUER_URL: emu.issuerURL });
+/** An emulator and the example against it; with `managementKey`, both share that key. */
+async function scenario(framework: string, managementKey?: string): Promise<Scenario> {
+  const emu = await startDescopeEmulator({
+    connections: { [CAL_APP]: { status: "connected", scopes: [CAL] } },
+    ...(managementKey ? { managementKey } : {}),
+  });
+  const server = await startExample(framework, {
+    DESCOPE_ISSUER_URL: emu.issuerURL,
+    ...(managementKey ? { DESCOPE_MANAGEMENT_KEY: managementKey } : {}),
+  });
   return {
     emu,
     server,
@@ -444,21 +451,7 @@ describe.each(EXAMPLES)("upstream faults over HTTP against the %s example", (fra
 
     it("an upstream error quoting any fragment of the caller's token or the management key reaches no tool output", async () => {
       const key = `K2${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`;
-      const emu = await startDescopeEmulator({
-        managementKey: key,
-        connections: { [CAL_APP]: { status: "connected", scopes: [CAL] } },
-      });
-      const server = await startExample(framework, { DESCOPE_ISSUER_URL: emu.issuerURL, DESCOPE_MANAGEMENT_KEY: key });
-      const s: Scenario = {
-        emu,
-        server,
-        token: (claims = {}) =>
-          emu.mintToken({ aud: server.mcpURL, scope: "openid outbound.token.fetch", jti: `t${++minted}`, ...claims }),
-        close: async () => {
-          await server.stop();
-          await emu.close();
-        },
-      };
+      const s = await scenario(framework, key);
       const fragments = (secret: string) => {
         const signature = secret.split(".")[2] ?? secret;
         return [secret.slice(0, 12), secret.slice(-12), signature.slice(0, -1), signature.slice(1), secret];

@@ -3,6 +3,7 @@ import { byteLimit } from "./body.js";
 import { ConfigurationError } from "./errors.js";
 import type { FetchLike } from "./http.js";
 import { SCOPE_TOKEN } from "./scopes.js";
+import { JWS_ALGORITHMS } from "./verify.js";
 
 /** Audit record passed to `onEvent`. It never contains the token. */
 export interface AuthEvent {
@@ -124,19 +125,7 @@ export interface DescopeMcpAuthOptions {
   now?: () => number;
 }
 
-const ASYMMETRIC_ALGS = [
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
-  "Ed25519",
-] as const;
+const ASYMMETRIC_ALGS = JWS_ALGORITHMS;
 
 const httpURL = z.string().refine((v) => {
   try {

@@ -15,7 +15,7 @@ export interface VerifyPolicy {
 export type VerifiedClaims = Record<string, unknown> & { exp: number; sub: string; iss: string };
 
 /** The JWS algorithms the verifier supports (asymmetric only; RFC 7518 §3, RFC 8037). */
-const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set([
+export const JWS_ALGORITHMS = [
   "RS256",
   "RS384",
   "RS512",
@@ -27,7 +27,8 @@ const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set([
   "ES512",
   "EdDSA",
   "Ed25519",
-]);
+] as const;
+const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set(JWS_ALGORITHMS);
 
 const BASE64URL = new Int8Array(128).fill(-1);
 for (let i = 0; i < 64; i++) {
