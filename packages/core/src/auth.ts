@@ -47,6 +47,11 @@ import { type DescopeSession, type McpAuthInfo, sessionOwning, toAuthInfo } from
 import { TokenCache, type TokenCacheStats } from "./token-cache.js";
 import { type VerifiedClaims, verifyAccessToken } from "./verify.js";
 
+/**
+ * How {@link DescopeMcpAuth.authenticate} (and {@link DescopeMcpAuth.gate}) get the request body
+ * for the per-tool policy. Used only when {@link DescopeMcpAuthOptions.toolScopes} are configured
+ * and the request is a POST (or its method is not given).
+ */
 export interface AuthenticateOptions {
   /**
    * The JSON-RPC body exactly as the MCP transport will dispatch it: the parsed value, or its raw
@@ -61,7 +66,10 @@ export interface AuthenticateOptions {
    * (`InvalidRequestError`, `PayloadTooLargeError`). Ignored when `body` is given.
    */
   readBody?: (limit: number) => Promise<unknown>;
-  /** The body's `Content-Type`, `Content-Encoding` and `Content-Length`, checked before it is read. */
+  /**
+   * The body's `Content-Type`, `Content-Encoding` and `Content-Length`, checked before it is read
+   * (see {@link checkBodyHeaders}). For a Web `Request` they default to its own headers.
+   */
   bodyHeaders?: BodyHeaders;
 }
 
@@ -76,12 +84,15 @@ export type GateOutcome =
   | {
       /** Answer the client with `result` (preflight, 405, or the challenge); the MCP handler must not run. */
       allow: false;
+      /** The answer to write verbatim: status, headers and body. */
       result: AuthErrorResult;
     }
   | {
       /** Go on to the MCP handler, with these. */
       allow: true;
+      /** The caller's verified session. */
       session: DescopeSession;
+      /** The caller as the MCP SDK's `AuthInfo`: set it as `req.auth` for the transport. */
       authInfo: McpAuthInfo;
       /**
        * The parsed body the gate judged, when it read one: the MCP transport must get exactly this
@@ -100,6 +111,7 @@ export type GateOutcome =
 export interface McpRequestContext {
   /** The MCP SDK `AuthInfo` of the caller (give it to the transport as `authInfo`). */
   authInfo: McpAuthInfo;
+  /** The caller's verified Descope session (also `authInfo.extra.session`). */
   session: DescopeSession;
   /**
    * The parsed JSON-RPC body the gate judged (give it to the transport as `parsedBody`), or
@@ -111,6 +123,7 @@ export interface McpRequestContext {
 /** An MCP request handler behind the Web-standard gate. */
 export type McpRequestHandler = (request: Request, context: McpRequestContext) => Response | Promise<Response>;
 
+/** Options of {@link DescopeMcpAuth.protect}. */
 export interface ProtectOptions {
   /**
    * Answers requests that are neither the MCP endpoint nor the metadata routes (e.g. `/health`).
@@ -123,29 +136,58 @@ export interface ProtectOptions {
 export interface DescopeMcpAuth {
   /** The resolved configuration: issuer, project, URLs, scopes. */
   readonly config: Readonly<ResolvedOptions> & {
+    /**
+     * What the Descope settings resolved to: the issuer, project ID, MCP server ID, region, API base,
+     * discovery and fallback JWKS URLs.
+     */
     readonly issuer: Readonly<DescopeIssuer>;
     /** Absolute URL of the path-aware protected resource metadata. */
     readonly resourceMetadataURL: string;
   };
-  /** Verifies an access token and maps it to a session. Throws `DescopeMcpError`s. */
+  /**
+   * Verifies an access token (signature, issuer, audience, times) and maps it to a session. Throws
+   * {@link InvalidTokenError}, {@link TokenExpiredError} or, when Descope's keys cannot be had in time,
+   * {@link UpstreamUnavailableError}. Scopes are not checked, and no {@link AuthEvent} is emitted.
+   */
   verifyToken(token: string): Promise<DescopeSession>;
   /**
    * Authenticates a request: one Bearer header, no token in the query string, a valid token,
-   * `requiredScopes`, and the `toolScopes` of every `tools/call` in `options.body`.
+   * `requiredScopes`, and the `toolScopes` of every `tools/call` in the body (`options.body` or
+   * `options.readBody`). Resolves the session, or rejects with the refusal (a `DescopeMcpError`:
+   * turn it into the answer with {@link DescopeMcpAuth.errorResult}). Emits one {@link AuthEvent}.
+   * The method is not checked (that is {@link DescopeMcpAuth.gate}'s job).
    */
   authenticate(request: Request | AuthenticateInput, options?: AuthenticateOptions): Promise<DescopeSession>;
-  /** The scopes an MCP request with this body needs (server-wide plus per-tool). */
+  /**
+   * The scopes an MCP request with this body needs (server-wide plus per-tool). The body may be
+   * parsed JSON, text or bytes; one that is not JSON-RPC needs only the server-wide scopes.
+   */
   scopesFor(body?: unknown): string[];
-  /** Throws `InsufficientScopeError` unless the session covers the scopes (with `a:*` hierarchy). */
+  /**
+   * Throws {@link InsufficientScopeError} unless the session covers the scopes (with `a:*` hierarchy:
+   * `a:*` covers `a:b`).
+   */
   requireScopes(session: DescopeSession, scopes: readonly string[] | string): void;
+  /**
+   * Whether the session covers the scopes (with `a:*` hierarchy): {@link DescopeMcpAuth.requireScopes}
+   * without the throw.
+   */
   hasScopes(session: DescopeSession, scopes: readonly string[] | string): boolean;
-  /** The HTTP answer for an error: status, `WWW-Authenticate`, JSON body. Unknown errors → 500. */
+  /**
+   * The HTTP answer for an error: status, headers (for 400/401/403 a `WWW-Authenticate` challenge
+   * with this server's `resource_metadata` and the scopes to ask for; `Retry-After` for 503; `Allow`
+   * for 405), JSON body. Configuration errors and unknown errors become a 500 that reveals nothing.
+   */
   errorResult(error: unknown): AuthErrorResult;
   /** `errorResult` as a Web `Response`. */
   errorResponse(error: unknown): Response;
-  /** RFC 9728 metadata for this server. */
+  /** RFC 9728 protected resource metadata for this server (a fresh object on every call). */
   protectedResourceMetadata(): ProtectedResourceMetadata;
-  /** Descope's authorization-server metadata (fetched once, cached, time-boxed). */
+  /**
+   * Descope's authorization-server metadata: the discovery document, fetched once and cached for
+   * `metadataMaxAgeSeconds` (refreshed in the background). Rejects with {@link UpstreamUnavailableError}
+   * when it cannot be fetched.
+   */
   authorizationServerMetadata(): Promise<Record<string, unknown>>;
   /**
    * Answers the well-known routes (path-aware and root PRM, AS metadata) for any method (405 with
@@ -165,28 +207,59 @@ export interface DescopeMcpAuth {
    * `authInfo`, session and the parsed body; `undefined` for any other path (not this gate's).
    */
   handle(request: Request, handler: McpRequestHandler): Promise<Response | undefined>;
-  /** `handle` as a `fetch` handler: other paths go to `options.fallback` (default 404). */
+  /** `handle` as a `fetch` handler: other paths go to `options.fallback` (default a JSON 404). */
   protect(handler: McpRequestHandler, options?: ProtectOptions): (request: Request) => Promise<Response>;
-  /** Whether `pathname` is one of the metadata routes `handleMetadata` answers. */
+  /** Whether `pathname` is exactly one of the metadata routes `handleMetadata` answers. */
   isMetadataPath(pathname: string): boolean;
-  /** The session as the MCP SDK's `AuthInfo`. */
+  /** The session as the MCP SDK's `AuthInfo`, with this server's `resourceMetadataUrl`. */
   toAuthInfo(session: DescopeSession): McpAuthInfo;
+  /**
+   * Descope outbound-app (connection) tokens: third-party access tokens Descope keeps for users and
+   * tenants. Cached per {@link DescopeMcpAuthOptions.connectionCache}; each call is limited by
+   * `timeouts.connections`. Rejects with {@link InvalidRequestError} (no `appId`, user or tenant ID,
+   * no credentials), {@link ConfigurationError} (`useManagementKey` without a management key),
+   * {@link ConnectionNotFoundError} (404), {@link ConnectionDeniedError} (403), {@link UpstreamError}
+   * (another answer) or {@link UpstreamUnavailableError} (unreachable, time-out, 5xx).
+   */
   readonly connections: {
-    /** A user's third-party token (the caller's token authenticates by default). */
+    /**
+     * A user's third-party token, by scopes when `scopes` is given, else the latest one. The caller's
+     * token (`session` or `accessToken`) authenticates the call unless `useManagementKey` is set.
+     */
     getToken(params: GetUserConnectionTokenParams): Promise<ConnectionToken>;
-    /** A tenant's third-party token. */
+    /** A tenant's third-party token, by scopes when `scopes` is given, else the latest one. */
     getTenantToken(params: GetTenantConnectionTokenParams): Promise<ConnectionToken>;
   };
+  /**
+   * The Descope management API, authenticated with {@link DescopeMcpAuthOptions.managementKey} (a
+   * {@link ConfigurationError} without one); each call is limited by `timeouts.management`.
+   */
   readonly management: {
+    /**
+     * Loads a user by user ID. Rejects with {@link UserNotFoundError} (404), {@link InvalidRequestError}
+     * (empty ID), {@link UpstreamError} or {@link UpstreamUnavailableError}.
+     */
     getUser(userId: string): Promise<DescopeUser>;
+    /** Loads a user by login ID (email, phone, username, …); fails like `getUser`. */
     getUserByLoginId(loginId: string): Promise<DescopeUser>;
   };
-  /** Counters for observability, tests and benchmarks. */
+  /** Counters since the engine was created, for observability, tests and benchmarks. */
   stats(): {
+    /** JWKS fetches started (failed ones included). */
     jwksFetches: number;
+    /** Discovery document fetches started (failed ones included). */
     metadataFetches: number;
+    /** The verified-token cache (all zero when it is disabled). */
     tokenCache: TokenCacheStats;
-    connectionCache: { hits: number; misses: number; size: number };
+    /** The connection-token cache (calls with `cache: false` are not counted). */
+    connectionCache: {
+      /** Calls answered from the cache or joined to an identical call in flight. */
+      hits: number;
+      /** Calls that went to Descope through the cache. */
+      misses: number;
+      /** Connection tokens held now. */
+      size: number;
+    };
   };
 }
 

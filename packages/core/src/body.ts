@@ -14,8 +14,11 @@ export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
 /** What the body rules need from a request's headers (single values; Node joins repeats with ", "). */
 export interface BodyHeaders {
+  /** `Content-Type`: must be `application/json` (parameters allowed, a `charset` only if UTF-8). */
   contentType?: string | null | undefined;
+  /** `Content-Encoding`: must be absent, empty or `identity`. */
   contentEncoding?: string | null | undefined;
+  /** `Content-Length` as sent: decimal digits, at most the body limit; absent for a chunked body. */
   contentLength?: string | null | undefined;
 }
 

@@ -3,16 +3,26 @@ import { MCP_CORS_HEADERS } from "./metadata.js";
 
 /** A transport-neutral HTTP answer: adapters write it verbatim. */
 export interface AuthErrorResult {
+  /** The HTTP status: 204 for a CORS preflight, else the refusal's (400, 401, 403, 405, 413, 500, 502, 503, …). */
   status: number;
+  /**
+   * Response headers, lower-case names: `content-type`, `cache-control: no-store` and CORS, plus
+   * `www-authenticate`, `retry-after` or `allow` where they apply (a preflight: CORS headers only).
+   */
   headers: Record<string, string>;
-  /** JSON text. */
+  /** JSON text (`{"error", "error_description", …}`); empty for a preflight. */
   body: string;
 }
 
+/** The parts of an RFC 6750 `WWW-Authenticate: Bearer` challenge, for {@link buildChallenge}. */
 export interface ChallengeParams {
+  /** The OAuth `error` (`invalid_token`, `insufficient_scope`, …); omit it when no credentials were sent. */
   error?: string | undefined;
+  /** `error_description`: written only together with `error`. */
   errorDescription?: string | undefined;
+  /** Scopes for `scope` (space-joined): what the client should ask for. Not written when empty. */
   scope?: readonly string[] | undefined;
+  /** The absolute RFC 9728 metadata URL (`resource_metadata`), always written. */
   resourceMetadata: string;
 }
 
@@ -38,7 +48,10 @@ export function quoteHeaderValue(value: string): string {
   return `"${out}"`;
 }
 
-/** Builds an RFC 6750 §3 `WWW-Authenticate: Bearer …` value. */
+/**
+ * Builds an RFC 6750 §3 `WWW-Authenticate: Bearer …` value; every parameter is a quoted-string
+ * ({@link quoteHeaderValue}).
+ */
 export function buildChallenge(params: ChallengeParams): string {
   const parts: string[] = [];
   if (params.error) parts.push(`error=${quoteHeaderValue(params.error)}`);

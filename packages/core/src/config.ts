@@ -5,18 +5,42 @@ import type { FetchLike } from "./http.js";
 import { SCOPE_TOKEN } from "./scopes.js";
 import { JWS_ALGORITHMS } from "./verify.js";
 
-/** Audit record passed to `onEvent`. It never contains the token. */
+/**
+ * Audit record passed to {@link DescopeMcpAuthOptions.onEvent}: one per authentication decision
+ * (`authenticate`, `gate`, `handle`). CORS preflights, 405s and the metadata routes produce none. It
+ * never contains the token.
+ */
 export interface AuthEvent {
+  /** `allow`: the request goes on to the MCP handler; `deny`: it was refused. */
   type: "allow" | "deny";
-  /** `ok` for allow; the error code for deny (`invalid_token`, `token_expired`, `insufficient_scope`, …). */
+  /**
+   * `ok` for allow; for deny the refusal's {@link DescopeMcpErrorCode} (`unauthorized`, `invalid_token`,
+   * `token_expired`, `insufficient_scope`, `invalid_request`, `payload_too_large`,
+   * `upstream_unavailable`, …), or `internal_error` for an unexpected exception.
+   */
   reason: string;
+  /**
+   * HTTP status of the decision: 200 for allow; for deny the refusal's status (400, 401, 403, 413,
+   * 503, …; 500 for an unexpected exception or a configuration problem).
+   */
   status: number;
+  /** The caller's user ID (`sub`), when the token verified (a deny for scopes or for the body). */
   userId?: string;
+  /** The OAuth client the token was issued to (`azp`, else `client_id`), when the token verified and names one. */
   clientId?: string;
   /** Tools named by `tools/call` requests in the body. */
   tools?: string[];
+  /**
+   * The scopes the request needed: `requiredScopes` plus the `toolScopes` of every tool called in the
+   * body. On a deny before the body was judged, the server-wide `requiredScopes` only.
+   */
   requiredScopes?: string[];
+  /** For `insufficient_scope`: the required scopes the token does not cover. */
   missingScopes?: string[];
+  /**
+   * For a deny: the refusal's message, as in the client's `error_description` (configuration problems
+   * are described here only; the client gets a generic 500). Absent for unexpected exceptions.
+   */
   description?: string;
   /**
    * For a token whose signature verified but whose claims were refused (audience, issuer, time,
@@ -24,9 +48,18 @@ export interface AuthEvent {
    * guide). Never the token itself.
    */
   tokenAudience?: string[];
+  /**
+   * The refused token's `iss` (at most 200 characters), with {@link AuthEvent.tokenAudience}. Never
+   * the token itself.
+   */
   tokenIssuer?: string;
 }
 
+/**
+ * Upstream time limits, each in milliseconds (a whole number from 1 to 120000), for
+ * {@link DescopeMcpAuthOptions.timeouts}. A limit that is hit is an {@link UpstreamUnavailableError}
+ * (503 with `Retry-After`).
+ */
 export interface Timeouts {
   /**
    * The most one request waits, in all, for upstream work it needs before it can be decided
@@ -44,24 +77,51 @@ export interface Timeouts {
   management?: number;
 }
 
+/**
+ * Options of {@link createDescopeMcpAuth}. Required: `baseURL`, and one of `issuerURL`,
+ * `wellKnownURL` or `projectId`. Every option is validated when the engine is created: an invalid
+ * value or an unknown option throws a {@link ConfigurationError} naming it. Durations are in
+ * seconds unless the name says otherwise (`timeouts` are in milliseconds).
+ */
 export interface DescopeMcpAuthOptions {
-  /** The Descope issuer, e.g. `https://api.descope.com/v1/apps/agentic/P…/M…`. */
+  /**
+   * The Descope issuer, e.g. `https://api.descope.com/v1/apps/agentic/P…/M…` (an MCP server's issuer)
+   * or `https://api.descope.com/v1/apps/P…`. The project ID is read from its path (else give
+   * `projectId`). Give this or `wellKnownURL`, not both.
+   */
   issuerURL?: string;
-  /** The discovery URL, `<issuer>/.well-known/openid-configuration`. */
+  /**
+   * The discovery URL, `<issuer>/.well-known/openid-configuration` (or the RFC 8414
+   * `oauth-authorization-server` form): the issuer is derived from it. Give this or `issuerURL`, not both.
+   */
   wellKnownURL?: string;
-  /** A Descope project ID (`P…`); the issuer becomes `<descopeBaseURL>/v1/apps/<P>`. */
+  /**
+   * A Descope project ID (`P` and 27 or 31 letters and digits). Alone, the issuer becomes
+   * `<descopeBaseURL>/v1/apps/<P>`; with `issuerURL` or `wellKnownURL` it must match the project
+   * in that URL (or supplies it when the URL names none).
+   */
   projectId?: string;
   /** Descope API base URL. Default: the issuer's origin, else the project's region, else `https://api.descope.com`. */
   descopeBaseURL?: string;
   /** This server's public origin (optionally with a path prefix), e.g. `https://mcp.example.com`. */
   baseURL: string;
-  /** Where the MCP endpoint is served. Default `/mcp`. */
+  /**
+   * Where the MCP endpoint is served: a path starting with `/`, without query or fragment (trailing
+   * slashes are dropped). Default `/mcp`. The gate covers every spelling of it a router may match
+   * (case, %-escapes, repeated slashes, sub-paths).
+   */
   mcpPath?: string;
   /** Accepted `aud` values. Default: the resource URL (`baseURL + mcpPath`). */
   audience?: string | string[];
-  /** Scopes every MCP request needs. */
+  /**
+   * Scopes every MCP request needs (else 403 `insufficient_scope`). A token's scope ending in `:*`
+   * covers the scopes below it (`a:*` covers `a:b`).
+   */
   requiredScopes?: string[];
-  /** Tool name → scopes a `tools/call` of that tool needs (on top of `requiredScopes`). */
+  /**
+   * Tool name → scopes a `tools/call` of that tool needs (on top of `requiredScopes`). When set, the
+   * gate reads and checks the body of every POST (see {@link DescopeMcpAuthOptions.bodyLimit}).
+   */
   toolScopes?: Record<string, string[]>;
   /**
    * Scopes named in 401 challenges: what a client asks for on its first authorization. Default:
@@ -70,42 +130,72 @@ export interface DescopeMcpAuthOptions {
    * then ask for every scope in `scopes_supported`).
    */
   challengeScopes?: string[];
-  /** Scopes advertised in the protected resource metadata. Default: required and tool scopes. */
+  /**
+   * Scopes advertised in the protected resource metadata (`scopes_supported`). Default: the required,
+   * challenge and tool scopes. `offline_access` is never advertised.
+   */
   scopesSupported?: string[];
-  /** Human-readable name for the protected resource metadata. */
+  /** Human-readable name for the protected resource metadata (`resource_name`). */
   resourceName?: string;
-  /** Documentation URL for the protected resource metadata. */
+  /** Documentation URL for the protected resource metadata (`resource_documentation`): an absolute http(s) URL. */
   resourceDocumentation?: string;
-  /** Descope management key, for the management API and management-key connection calls. */
+  /**
+   * Descope management key, for {@link DescopeMcpAuth.management} and connection calls with
+   * `useManagementKey`. A secret: never logged or put in error messages.
+   */
   managementKey?: string;
   /** Accepted JWS algorithms. Default `["RS256"]`. Symmetric algorithms and `none` are refused. */
   algorithms?: string[];
-  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 5. */
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds (0 to 300). Default 5. */
   clockToleranceSeconds?: number;
   /** Override the JWKS URL (default: the discovery document's `jwks_uri`). */
   jwksURL?: string;
-  /** Tokens longer than this are refused before any crypto work. Default 8192. */
+  /** Tokens longer than this many characters are refused before any crypto work (256 to 1048576). Default 8192. */
   maxTokenLength?: number;
-  /** An unknown `kid` refetches the JWKS at most once per this many seconds. Default 30. */
+  /** An unknown `kid` refetches the JWKS at most once per this many seconds (0 to 86400). Default 30. */
   jwksCooldownSeconds?: number;
-  /** Keys are refreshed (in the background) once older than this. Default 600. */
+  /** The JWKS is refreshed (in the background) once older than this many seconds (0 to 86400). Default 600. */
   jwksMaxAgeSeconds?: number;
-  /** The authorization-server metadata is cached this long. Default 3600. */
+  /**
+   * The discovery (authorization-server metadata) document is cached this many seconds (0 to 86400),
+   * then refreshed in the background; also its `Cache-Control: max-age` on the metadata route. Default 3600.
+   */
   metadataMaxAgeSeconds?: number;
-  /** After a failed upstream fetch with nothing cached, fail fast for this long. Default 2. */
+  /** After a failed upstream fetch with nothing cached, fail fast (503) for this many seconds (0 to 300). Default 2. */
   failureBackoffSeconds?: number;
   /**
    * Verified-token cache: a repeated token skips signature work (expiry is still checked on every
    * use). `false` disables it. Default `{ maxEntries: 10000, maxAgeSeconds: 300 }`.
    */
-  tokenCache?: false | { maxEntries?: number; maxAgeSeconds?: number };
+  tokenCache?:
+    | false
+    | {
+        /** Most verified tokens kept (0 to 10000000); the oldest is evicted first, `0` keeps none. Default 10000. */
+        maxEntries?: number;
+        /**
+         * A cached token is verified again (signature and all) once it has been cached this many
+         * seconds (0 to 86400), whatever its `exp`. Default 300.
+         */
+        maxAgeSeconds?: number;
+      };
   /**
    * Connection-token cache, per caller token, user or tenant, app and scopes, until
    * `refreshSkewSeconds` before the token expires. `false` disables it. Default
    * `{ maxEntries: 1000, refreshSkewSeconds: 60 }`.
    */
-  connectionCache?: false | { maxEntries?: number; refreshSkewSeconds?: number };
-  /** Upstream time limits in milliseconds. */
+  connectionCache?:
+    | false
+    | {
+        /** Most connection tokens kept (0 to 1000000); the oldest is evicted first, `0` keeps none. Default 1000. */
+        maxEntries?: number;
+        /** A cached connection token is fetched again this many seconds (0 to 3600) before it expires. Default 60. */
+        refreshSkewSeconds?: number;
+      };
+  /**
+   * Upstream time limits, in milliseconds (whole numbers from 1 to 120000): `request` (the most one
+   * request waits for upstream work, default 5000), `discovery` (5000), `jwks` (5000), `connections`
+   * (10000) and `management` (10000).
+   */
   timeouts?: Timeouts;
   /**
    * The most bytes a gate reads of a request body (for per-tool scopes): a number of bytes or a
@@ -117,11 +207,14 @@ export interface DescopeMcpAuthOptions {
    * challenge (`Access-Control-Expose-Headers: WWW-Authenticate, …`). Default `true`.
    */
   cors?: boolean;
-  /** `fetch` implementation for every upstream call. Default `globalThis.fetch`. */
+  /** `fetch` implementation for every upstream call to Descope. Default `globalThis.fetch`. */
   fetch?: FetchLike;
-  /** Audit hook: called with every allow/deny decision. Exceptions it throws are ignored. */
+  /**
+   * Audit hook: called synchronously with every allow/deny decision ({@link AuthEvent}). It never
+   * receives the token; exceptions it throws are ignored and never change the decision.
+   */
   onEvent?: (event: AuthEvent) => void;
-  /** Clock (ms since epoch), for tests. */
+  /** Clock (ms since the epoch) for token times and cache ages, for tests. Default `Date.now`. */
   now?: () => number;
 }
 
@@ -222,39 +315,92 @@ const schema = z.strictObject({
   now: z.custom<() => number>((v) => typeof v === "function", "must be a function").optional(),
 });
 
-/** Options after validation, with every default applied. */
+/**
+ * Options after validation, with every default applied and every duration in milliseconds (the
+ * `…Ms` fields). Read it as `auth.config` ({@link DescopeMcpAuth.config}).
+ */
 export interface ResolvedOptions {
+  /** {@link DescopeMcpAuthOptions.issuerURL}, as given. */
   issuerURL?: string | undefined;
+  /** {@link DescopeMcpAuthOptions.wellKnownURL}, as given. */
   wellKnownURL?: string | undefined;
+  /** {@link DescopeMcpAuthOptions.projectId}, as given (the resolved one is `auth.config.issuer.projectId`). */
   projectId?: string | undefined;
+  /** {@link DescopeMcpAuthOptions.descopeBaseURL}, as given. */
   descopeBaseURL?: string | undefined;
+  /** This server's public origin (and path prefix), without trailing slashes. */
   baseURL: string;
+  /** The MCP endpoint path, without trailing slashes (`/` when the endpoint is the root). Default `/mcp`. */
   mcpPath: string;
+  /**
+   * This server's resource identifier: `baseURL` + `mcpPath` (just `baseURL` when `mcpPath` is `/`).
+   * The `resource` of the protected resource metadata and the default audience.
+   */
   resourceURL: string;
+  /** Accepted `aud` values (a token needs one of them). Default `[resourceURL]`. */
   audience: string[];
+  /** {@link DescopeMcpAuthOptions.requiredScopes}, deduplicated (default none). */
   requiredScopes: string[];
+  /** {@link DescopeMcpAuthOptions.toolScopes}, each list deduplicated (default none). */
   toolScopes: Record<string, string[]>;
+  /**
+   * The advertised `scopes_supported`: the option, or the required, challenge and tool scopes;
+   * deduplicated, without `offline_access`.
+   */
   scopesSupported: string[];
+  /** The scopes named in 401 challenges: the option, or `requiredScopes`, or `["openid"]`; deduplicated. */
   challengeScopes: string[];
+  /** {@link DescopeMcpAuthOptions.resourceName}. */
   resourceName?: string | undefined;
+  /** {@link DescopeMcpAuthOptions.resourceDocumentation}. */
   resourceDocumentation?: string | undefined;
+  /** {@link DescopeMcpAuthOptions.managementKey}. A secret: never log `auth.config` as a whole. */
   managementKey?: string | undefined;
+  /** Accepted JWS algorithms. Default `["RS256"]`. */
   algorithms: string[];
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 5. */
   clockToleranceSeconds: number;
+  /** {@link DescopeMcpAuthOptions.jwksURL}; when unset, the discovery document's `jwks_uri` is used. */
   jwksURL?: string | undefined;
+  /** Longest accepted token, in characters. Default 8192. */
   maxTokenLength: number;
+  /** {@link DescopeMcpAuthOptions.jwksCooldownSeconds} in ms. Default 30000. */
   jwksCooldownMs: number;
+  /** {@link DescopeMcpAuthOptions.jwksMaxAgeSeconds} in ms. Default 600000. */
   jwksMaxAgeMs: number;
+  /** {@link DescopeMcpAuthOptions.metadataMaxAgeSeconds} in ms. Default 3600000. */
   metadataMaxAgeMs: number;
+  /** {@link DescopeMcpAuthOptions.failureBackoffSeconds} in ms. Default 2000. */
   failureBackoffMs: number;
-  tokenCache: { maxEntries: number; maxAgeMs: number } | false;
-  connectionCache: { maxEntries: number; refreshSkewMs: number } | false;
+  /** The verified-token cache's limits, or `false` when it is disabled. */
+  tokenCache:
+    | {
+        /** Most verified tokens kept. Default 10000. */
+        maxEntries: number;
+        /** {@link DescopeMcpAuthOptions.tokenCache}'s `maxAgeSeconds` in ms. Default 300000. */
+        maxAgeMs: number;
+      }
+    | false;
+  /** The connection-token cache's limits, or `false` when it is disabled. */
+  connectionCache:
+    | {
+        /** Most connection tokens kept. Default 1000. */
+        maxEntries: number;
+        /** {@link DescopeMcpAuthOptions.connectionCache}'s `refreshSkewSeconds` in ms. Default 60000. */
+        refreshSkewMs: number;
+      }
+    | false;
+  /** Every upstream time limit, in ms, defaults applied. */
   timeouts: Required<Timeouts>;
-  /** In bytes. */
+  /** {@link DescopeMcpAuthOptions.bodyLimit}, in bytes. Default 4194304 (4 MiB). */
   bodyLimit: number;
+  /** {@link DescopeMcpAuthOptions.cors}. Default `true`. */
   cors: boolean;
+  /** The `fetch` used for every upstream call. */
   fetch: FetchLike;
+  /** {@link DescopeMcpAuthOptions.onEvent}. */
   onEvent?: ((event: AuthEvent) => void) | undefined;
+  /** The clock (ms since the epoch). Default `Date.now`. */
   now: () => number;
 }
 
@@ -350,14 +496,21 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
   };
 }
 
-/** Environment variable → option. */
+/** Environment variable → the option it sets, as read by {@link createDescopeMcpAuthFromEnv}. */
 export const ENV_VARS = {
+  /** Sets {@link DescopeMcpAuthOptions.issuerURL}. */
   DESCOPE_ISSUER_URL: "issuerURL",
+  /** Sets {@link DescopeMcpAuthOptions.wellKnownURL}. */
   DESCOPE_WELL_KNOWN_URL: "wellKnownURL",
+  /** Sets {@link DescopeMcpAuthOptions.projectId}. */
   DESCOPE_PROJECT_ID: "projectId",
+  /** Sets {@link DescopeMcpAuthOptions.descopeBaseURL}. */
   DESCOPE_BASE_URL: "descopeBaseURL",
+  /** Sets {@link DescopeMcpAuthOptions.baseURL}. */
   BASE_URL: "baseURL",
+  /** Sets {@link DescopeMcpAuthOptions.mcpPath}. */
   MCP_PATH: "mcpPath",
+  /** Sets {@link DescopeMcpAuthOptions.managementKey}. */
   DESCOPE_MANAGEMENT_KEY: "managementKey",
 } as const;
 

@@ -11,8 +11,11 @@ import type { DescopeSession } from "./session.js";
 
 /** A third-party access token released by Descope. Treat `accessToken` as a secret. */
 export interface ConnectionToken {
+  /** The third-party access token. A secret: never log it or return it from a tool. */
   accessToken: string;
+  /** When it expires (Descope's `accessTokenExpiry`), when Descope says. Tokens without it are not cached. */
   expiresAt?: Date;
+  /** The scopes it was granted, when Descope lists them. */
   scopes?: string[];
 }
 
@@ -29,19 +32,28 @@ interface CallerCredentials {
   cache?: boolean;
 }
 
+/** Parameters of `auth.connections.getToken`: which user's token for which app, and how to authenticate the call. */
 export interface GetUserConnectionTokenParams extends CallerCredentials {
   /** The Descope outbound (connection) app ID, e.g. `google-calendar`. */
   appId: string;
   /** Scopes the third-party token must have; omit for the latest token. */
   scopes?: string[];
+  /** The tenant the user's connection belongs to, for connections made per tenant (sent to Descope as `tenantId`). */
   tenantId?: string;
   /** Whose token; default the session's user (or the access token's `sub`). */
   userId?: string;
 }
 
+/**
+ * Parameters of `auth.connections.getTenantToken`: which tenant's token for which app, and how to
+ * authenticate the call.
+ */
 export interface GetTenantConnectionTokenParams extends CallerCredentials {
+  /** The Descope outbound (connection) app ID, e.g. `google-calendar`. */
   appId: string;
+  /** The tenant whose token is asked for. */
   tenantId: string;
+  /** Scopes the third-party token must have; omit for the latest token. */
   scopes?: string[];
 }
 

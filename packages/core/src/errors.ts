@@ -28,10 +28,21 @@ export type OAuthErrorValue =
   | "access_denied"
   | "not_found";
 
+/**
+ * Options every {@link DescopeMcpError} constructor takes.
+ *
+ * @inline
+ */
 export interface DescopeMcpErrorOptions {
+  /** The underlying failure, kept as the standard `Error.cause` (never sent to clients). */
   cause?: unknown;
 }
 
+/**
+ * The base class of every error the library throws: switch on `code` (or use `instanceof` on a
+ * subclass), never on `message`. Messages never contain tokens or keys.
+ * {@link DescopeMcpAuth.errorResult} turns one into the HTTP answer.
+ */
 export class DescopeMcpError extends Error {
   /** Stable, documented identifier; switch on this, never on `message`. */
   readonly code: DescopeMcpErrorCode;
@@ -40,6 +51,13 @@ export class DescopeMcpError extends Error {
   /** OAuth `error` value for bodies and challenges, when one applies. */
   readonly oauthError: OAuthErrorValue | undefined;
 
+  /**
+   * @param code - The stable error code.
+   * @param status - The HTTP status it maps to.
+   * @param oauthError - The OAuth `error` value, or `undefined`.
+   * @param message - A description for people: the `error_description` clients get (except for 500s).
+   * @param options - `cause`: the underlying failure.
+   */
   constructor(
     code: DescopeMcpErrorCode,
     status: number,
@@ -113,6 +131,7 @@ export interface RefusedTokenClaims {
   readonly issuer?: string;
 }
 
+/** Options of {@link InvalidTokenError} and {@link TokenExpiredError}. */
 export interface InvalidTokenErrorOptions extends DescopeMcpErrorOptions {
   /** The verified token's claims, when the refusal is about them (audience, issuer, time, subject). */
   claims?: Record<string, unknown>;
@@ -231,6 +250,7 @@ export class ConfigurationError extends DescopeMcpError {
 
 /** The user (or tenant) has not connected the third-party app (404). */
 export class ConnectionNotFoundError extends DescopeMcpError {
+  /** The outbound (connection) app ID asked for. */
   readonly appId: string;
   constructor(
     appId: string,
@@ -243,6 +263,7 @@ export class ConnectionNotFoundError extends DescopeMcpError {
 
 /** Descope refused to release the connection token (policy, or the caller's token lacks `outbound.token.fetch`) (403). */
 export class ConnectionDeniedError extends DescopeMcpError {
+  /** The outbound (connection) app ID asked for. */
   readonly appId: string;
   constructor(appId: string, message = `Descope denied access to the '${appId}' connection token`) {
     super("connection_denied", 403, "access_denied", message);
@@ -266,6 +287,7 @@ export class NoSessionError extends DescopeMcpError {
   }
 }
 
+/** Whether `value` is a `DescopeMcpError` (any subclass). */
 export function isDescopeMcpError(value: unknown): value is DescopeMcpError {
   return value instanceof DescopeMcpError;
 }

@@ -1,5 +1,6 @@
 import { UpstreamUnavailableError } from "./errors.js";
 
+/** The `fetch` signature the library calls (the global `fetch`, or a replacement for tests and proxies). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface UpstreamRequest {

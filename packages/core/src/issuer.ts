@@ -4,6 +4,7 @@ import { ConfigurationError } from "./errors.js";
 export interface DescopeIssuer {
   /** The authorization server's issuer identifier (what PRM lists in `authorization_servers`). */
   issuer: string;
+  /** The Descope project ID (`P…`), from the issuer's path or the `projectId` option. */
   projectId: string;
   /** The MCP server ID (`M…`) when the issuer is an agentic MCP-server issuer. */
   mcpServerId: string | undefined;
@@ -23,6 +24,7 @@ const PROJECT_ID = /^P[A-Za-z0-9]{27}(?:[A-Za-z0-9]{4})?$/;
 const US_API_BASE = "https://api.descope.com";
 const WELL_KNOWN_SUFFIXES = ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"];
 
+/** Whether `value` is shaped like a Descope project ID: `P` and 27 or 31 letters and digits. */
 export function isProjectId(value: string): boolean {
   return PROJECT_ID.test(value);
 }
@@ -32,6 +34,10 @@ export function regionOf(projectId: string): string | undefined {
   return projectId.length === 32 ? projectId.slice(1, -27) : undefined;
 }
 
+/**
+ * The Descope API base URL of a region: `https://api.<region>.descope.com`, or
+ * `https://api.descope.com` without one.
+ */
 export function apiBaseForRegion(region: string | undefined): string {
   return region ? `https://api.${region}.descope.com` : US_API_BASE;
 }
@@ -59,7 +65,12 @@ function trimSlashes(path: string): string {
  * The project ID in an issuer path: the segment after `agentic`, else after `apps`, else the first
  * segment shaped like a project ID. Never simply the first segment (that would be `v1`).
  */
-export function projectIdFromPath(pathname: string): { projectId?: string; mcpServerId?: string } {
+export function projectIdFromPath(pathname: string): {
+  /** The project ID found, if any. */
+  projectId?: string;
+  /** The segment after the project ID in an `agentic` path: the MCP server ID (`M…`). */
+  mcpServerId?: string;
+} {
   const segments = pathname.split("/").filter(Boolean);
   const agentic = segments.indexOf("agentic");
   if (agentic >= 0 && segments[agentic + 1] && isProjectId(segments[agentic + 1] as string)) {
@@ -73,14 +84,22 @@ export function projectIdFromPath(pathname: string): { projectId?: string; mcpSe
   return found ? { projectId: found } : {};
 }
 
+/** What {@link resolveIssuer} needs: the Descope fields of the options (one of the first three is required). */
 export interface IssuerInput {
+  /** The issuer URL, as {@link DescopeMcpAuthOptions.issuerURL}. */
   issuerURL?: string | undefined;
+  /** The discovery URL, as {@link DescopeMcpAuthOptions.wellKnownURL}. */
   wellKnownURL?: string | undefined;
+  /** The project ID, as {@link DescopeMcpAuthOptions.projectId}. */
   projectId?: string | undefined;
+  /** The Descope API base URL, as {@link DescopeMcpAuthOptions.descopeBaseURL}. */
   descopeBaseURL?: string | undefined;
 }
 
-/** Turns an issuer URL, a well-known URL or a project ID (+ base URL) into every URL the library needs. */
+/**
+ * Turns an issuer URL, a well-known URL or a project ID (+ base URL) into every URL the library
+ * needs. Throws {@link ConfigurationError} (naming the field) for a missing, conflicting or malformed input.
+ */
 export function resolveIssuer(input: IssuerInput): DescopeIssuer {
   const given = (["issuerURL", "wellKnownURL"] as const).filter((k) => input[k] !== undefined);
   if (given.length > 1) {

@@ -4,15 +4,25 @@ import { upstreamJson } from "./http.js";
 
 /** A Descope user as the management API returns it (common fields typed; the rest kept). */
 export interface DescopeUser {
+  /** The user ID (a token's `sub`). */
   userId: string;
+  /** The user's login IDs (email, phone, username, …); always an array. */
   loginIds: string[];
+  /** The user's email. */
   email?: string;
+  /** The user's display name. */
   name?: string;
+  /** The user's phone number. */
   phone?: string;
+  /** Whether the email is verified. */
   verifiedEmail?: boolean;
+  /** The account status, as Descope reports it (e.g. `enabled`, `disabled`, `invited`). */
   status?: string;
+  /** Project-level role names. */
   roleNames?: string[];
+  /** The user's tenants, as Descope returns them (untyped). */
   tenants?: unknown[];
+  /** The project's custom attributes for this user. */
   customAttributes?: Record<string, unknown>;
   [key: string]: unknown;
 }

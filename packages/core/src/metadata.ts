@@ -2,15 +2,23 @@ import { MethodNotAllowedError } from "./errors.js";
 
 /** RFC 9728 protected resource metadata. */
 export interface ProtectedResourceMetadata {
+  /** This server's resource identifier: the MCP endpoint URL (`baseURL` + `mcpPath`). */
   resource: string;
+  /** The Descope issuer, the one authorization server. */
   authorization_servers: string[];
+  /** The scopes clients may ask for (`scopesSupported`); absent when there are none. */
   scopes_supported?: string[];
+  /** How the token is sent: `["header"]` only (never the query string or the body). */
   bearer_methods_supported: string[];
+  /** The `resourceName` option, when set. */
   resource_name?: string;
+  /** The `resourceDocumentation` option, when set. */
   resource_documentation?: string;
 }
 
+/** The root RFC 9728 metadata path; the path-aware one for the MCP endpoint is {@link prmPathFor}. */
 export const PRM_WELL_KNOWN = "/.well-known/oauth-protected-resource";
+/** The RFC 8414 authorization-server metadata path, served with Descope's discovery document. */
 export const AS_WELL_KNOWN = "/.well-known/oauth-authorization-server";
 
 /** The path-aware PRM path for a resource URL: `/.well-known/oauth-protected-resource<resource path>`. */
@@ -61,7 +69,12 @@ export const MCP_CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 });
 
 /** The answer to a CORS preflight on the MCP endpoint: 204, never 401. */
-export const MCP_PREFLIGHT: Readonly<{ status: number; headers: Readonly<Record<string, string>> }> = Object.freeze({
+export const MCP_PREFLIGHT: Readonly<{
+  /** Always 204. */
+  status: number;
+  /** {@link MCP_CORS_HEADERS} plus the allowed methods and request headers, cached for a day. */
+  headers: Readonly<Record<string, string>>;
+}> = Object.freeze({
   status: 204,
   headers: Object.freeze({
     ...MCP_CORS_HEADERS,

@@ -13,7 +13,10 @@ import type { DescopeSession } from "./session.js";
 
 const storage = new AsyncLocalStorage<DescopeSession>();
 
-/** Runs `fn` with `session` as the current session (for `getSession()` anywhere below it). */
+/**
+ * Runs `fn` with `session` as the current session (for `getSession()` anywhere below it, across
+ * `await`s) and returns its result.
+ */
 export function runWithSession<T>(session: DescopeSession, fn: () => T): T {
   return storage.run(session, fn);
 }
@@ -23,7 +26,7 @@ export function getSession(): DescopeSession | undefined {
   return storage.getStore();
 }
 
-/** Like `getSession()`, but throws when called outside an authenticated request. */
+/** Like `getSession()`, but throws `NoSessionError` (500) when called outside an authenticated request. */
 export function requireSession(): DescopeSession {
   const session = storage.getStore();
   if (!session) throw new NoSessionError();
@@ -31,7 +34,12 @@ export function requireSession(): DescopeSession {
 }
 
 /** A Node request as the body helpers see it: body parsers put their result on `body` (`_body`: Express 4's "parsed" flag). */
-export type NodeRequest = IncomingMessage & { body?: unknown; _body?: unknown };
+export type NodeRequest = IncomingMessage & {
+  /** What a body parser produced (or, after {@link handOverBody}, the body the gate judged). */
+  body?: unknown;
+  /** `true` once a body parser (Express 4's, or {@link handOverBody}) has consumed the body. */
+  _body?: unknown;
+};
 
 /**
  * Reads a Node request's body for the gate, once, up to `limit` bytes. When a body parser mounted
@@ -91,7 +99,8 @@ function aborted(): InvalidRequestError {
 /**
  * What the core's `gate` needs from a Node request: method, every `Authorization` value, the URL
  * (for the query-token check), the body headers and a reader for the body (`readNodeBody` unless
- * the framework has its own, e.g. Fastify's parsed body).
+ * the framework has its own, e.g. Fastify's parsed body). `overrides.url` replaces `req.url` (e.g.
+ * Express's `req.originalUrl` inside a router); `overrides.readBody` replaces the reader.
  */
 export function gateInputFromNode(
   req: NodeRequest,

@@ -3,7 +3,13 @@ import { InsufficientScopeError } from "./errors.js";
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
-export type ScopeHolder = { readonly scopes: readonly string[] } | readonly string[];
+/** What holds granted scopes: a session (or any object with `scopes`), or the list of scopes itself. */
+export type ScopeHolder =
+  | {
+      /** The granted scopes. */
+      readonly scopes: readonly string[];
+    }
+  | readonly string[];
 
 function scopesOf(holder: ScopeHolder): readonly string[] {
   return Array.isArray(holder) ? holder : (holder as { scopes: readonly string[] }).scopes;
@@ -74,6 +80,7 @@ export function scopesFromClaims(claims: Record<string, unknown>): string[] {
 
 /** A JSON-RPC request naming a tool, as found in an MCP request body. */
 export interface ToolCall {
+  /** The tool's name (`params.name`). */
   name: string;
 }
 
@@ -120,12 +127,18 @@ export function toolCallsIn(body: unknown): ToolCall[] {
 
 /**
  * The scopes an MCP request needs: the server-wide ones plus, for every `tools/call` in the body,
- * that tool's scopes.
+ * that tool's scopes (a tool without an entry needs none of its own). Tools are looked for only
+ * when `policy.toolScopes` has entries.
  */
 export function scopesForRequest(
   body: unknown,
   policy: { requiredScopes: readonly string[]; toolScopes: Readonly<Record<string, readonly string[]>> },
-): { scopes: string[]; tools: string[] } {
+): {
+  /** Every scope the request needs, deduplicated: server-wide first, then per tool. */
+  scopes: string[];
+  /** The names of the tools the body calls, in order (repeats kept). */
+  tools: string[];
+} {
   const scopes = new Set(policy.requiredScopes);
   const tools: string[] = [];
   if (body !== undefined && Object.keys(policy.toolScopes).length > 0) {

@@ -2,7 +2,9 @@ import { scopesFromClaims } from "./scopes.js";
 
 /** Per-tenant roles and permissions from the `tenants` claim. */
 export interface TenantAccess {
+  /** The user's roles in the tenant. */
   readonly roles: readonly string[];
+  /** The user's permissions in the tenant. */
   readonly permissions: readonly string[];
 }
 
@@ -13,9 +15,11 @@ export interface TenantAccess {
 export interface DescopeSession {
   /** The user ID (`sub`). */
   userId: string;
+  /** The user's email (`email`), when the token carries one. */
   email?: string;
   /** The raw access token. Treat it as a secret: never log it or return it from a tool. */
   token: string;
+  /** The user's login IDs (`loginIds`); empty when the token has none. */
   readonly loginIds: readonly string[];
   /** OAuth scopes, from `scope`, `scp` and `scopes`. */
   readonly scopes: readonly string[];
@@ -23,6 +27,10 @@ export interface DescopeSession {
   readonly permissions: readonly string[];
   /** Project-level roles. */
   readonly roles: readonly string[];
+  /**
+   * Roles and permissions per tenant ID (`tenants`). A dictionary without a prototype: looking up a
+   * tenant ID from a request finds only the token's tenants.
+   */
   readonly tenants: Readonly<Record<string, TenantAccess>>;
   /** The current tenant (`dct`). */
   currentTenant?: string;
@@ -30,11 +38,15 @@ export interface DescopeSession {
   clientId?: string;
   /** The token's audiences, always as an array. */
   readonly audience: readonly string[];
+  /** The token's issuer (`iss`). */
   issuer: string;
+  /** The Descope project ID this server is configured for. */
   projectId: string;
   /** The protected resource this session was authenticated for (this server's MCP URL). */
   resource?: string;
+  /** When the token expires (`exp`). */
   expiresAt: Date;
+  /** When the token was issued (`iat`), when it says. */
   issuedAt?: Date;
   /** Every claim of the token, frozen. */
   claims: Readonly<Record<string, unknown>>;
@@ -140,14 +152,19 @@ export function sessionOwning(
 
 /** The MCP TypeScript SDK's `AuthInfo` (identical in v1 and v2). */
 export interface McpAuthInfo {
+  /** The raw access token. A secret: never log it. */
   token: string;
+  /** The OAuth client the token was issued to (`azp`, else `client_id`); `""` when the token names none. */
   clientId: string;
+  /** The token's scopes. */
   scopes: string[];
   /** Seconds since the epoch. */
   expiresAt?: number;
+  /** The protected resource the token was accepted for (this server's MCP URL). */
   resource?: URL;
   /** The RFC 9728 metadata URL of this server (read by SDK v2 scope challenges). */
   resourceMetadataUrl?: string;
+  /** `session`: the full {@link DescopeSession}; `userId`: the caller's user ID. */
   extra?: Record<string, unknown>;
 }
 

@@ -20,10 +20,19 @@ interface Entry {
   staleAt: number;
 }
 
+/**
+ * Counters of the verified-token cache, as in `auth.stats().tokenCache`.
+ *
+ * @inline
+ */
 export interface TokenCacheStats {
+  /** Tokens answered from the cache (no signature work). */
   hits: number;
+  /** Lookups that found no usable entry (absent, too old, or not yet valid): the token is then verified in full. */
   misses: number;
+  /** Entries dropped to stay within `maxEntries`. */
   evictions: number;
+  /** Tokens held now. */
   size: number;
 }
 

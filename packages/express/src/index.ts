@@ -64,10 +64,18 @@ const SESSION = Symbol.for("descope-mcp.session");
 
 type Tagged = Request & { [ENGINE]?: DescopeMcpAuth; [SESSION]?: DescopeSession };
 
+/**
+ * Adapter options of {@link descopeMcpAuth}: shorthands for the core's `cors` and `bodyLimit`
+ * options, applied when the engine is made from options. Given together with a ready engine, they
+ * throw a {@link ConfigurationError} (set them on `createDescopeMcpAuth` instead).
+ */
 export interface DescopeMcpExpressOptions {
   /** Answer CORS preflights on the MCP path and expose `WWW-Authenticate` (default: the core's `cors` option, true). */
   cors?: boolean;
-  /** Most bytes the gate reads of a body, e.g. `"4mb"` (default: the core's `bodyLimit` option, 4 MiB). */
+  /**
+   * Most bytes the gate reads of a body: a number of bytes or a size such as `"4mb"` (default: the
+   * core's `bodyLimit` option, 4 MiB).
+   */
   bodyLimit?: string | number;
 }
 
@@ -75,7 +83,11 @@ export interface DescopeMcpExpressOptions {
 export interface DescopeMcpRouter extends Router {
   /** The core engine (verifyToken, connections, management, …). */
   readonly auth: DescopeMcpAuth;
-  /** Route middleware requiring scopes of the authenticated caller (403 with a step-up challenge otherwise). */
+  /**
+   * Route middleware requiring scopes of the authenticated caller (hierarchy aware; 403
+   * `insufficient_scope` with a step-up challenge otherwise). On a route the gate does not protect
+   * it calls `next` with a {@link ConfigurationError}.
+   */
   requireScopes(...scopes: string[]): RequestHandler;
 }
 
@@ -112,7 +124,12 @@ async function writeWebResponse(res: Response, response: globalThis.Response): P
 
 /**
  * Descope authentication for an MCP server on Express (4 or 5). Mount the returned router at the
- * app root, before your MCP route: it serves the well-known metadata and gates `mcpPath`.
+ * app root, before your MCP route: it serves the well-known metadata and gates `mcpPath`. Takes the
+ * core's options (or an engine from `createDescopeMcpAuth`) and throws a {@link ConfigurationError}
+ * for invalid ones. Mounted under a path, it passes requests for the MCP path to `next` with a
+ * `ConfigurationError` rather than leave them ungated. An allowed request goes on with
+ * `req.auth` (the MCP SDK `AuthInfo`), `req.body` (the body the gate judged, when it read one) and
+ * the session for `getSession()` / {@link sessionOf}.
  *
  * ```ts
  * app.use(descopeMcpAuth({ issuerURL, baseURL, toolScopes: { write_note: ["notes:write"] } }));
@@ -188,12 +205,16 @@ function requireScopesWith(fixed: DescopeMcpAuth | undefined, scopes: string[]):
   };
 }
 
-/** Route middleware: the authenticated caller must hold `scopes` (hierarchy aware), else 403 `insufficient_scope`. */
+/**
+ * Route middleware: the authenticated caller must hold `scopes` (hierarchy aware), else 403
+ * `insufficient_scope` with a step-up challenge. Works behind any `descopeMcpAuth` router; on a route
+ * the gate does not protect it calls `next` with a {@link ConfigurationError}.
+ */
 export function requireScopes(...scopes: string[]): RequestHandler {
   return requireScopesWith(undefined, scopes);
 }
 
-/** The session of an authenticated request (set by the gate), or `undefined`. */
+/** The session of an authenticated request (set by the gate), or `undefined` when the gate did not allow it. */
 export function sessionOf(req: Request): DescopeSession | undefined {
   return (req as Tagged)[SESSION];
 }
