@@ -293,6 +293,18 @@ export function createDescopeMcpAuthFromEnv(
   }
 }
 
+/**
+ * The engine's `config`: frozen, with `managementKey` kept out of enumeration so that logging or
+ * serializing the configuration never prints the secret (it can still be read, e.g. to check that one
+ * is configured).
+ */
+function frozenConfig(options: ResolvedOptions, issuer: DescopeIssuer, resourceMetadataURL: string) {
+  const { managementKey, ...visible } = options;
+  const config = { ...visible, issuer: Object.freeze({ ...issuer }), resourceMetadataURL };
+  Object.defineProperty(config, "managementKey", { value: managementKey, enumerable: false });
+  return Object.freeze(config) as DescopeMcpAuth["config"];
+}
+
 function build(options: ResolvedOptions): DescopeMcpAuth {
   const issuer = resolveIssuer(options);
   const isAcceptedIssuer = createIssuerMatcher(issuer);
@@ -600,7 +612,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     });
 
   const auth: DescopeMcpAuth = {
-    config: Object.freeze({ ...options, issuer: Object.freeze({ ...issuer }), resourceMetadataURL }),
+    config: frozenConfig(options, issuer, resourceMetadataURL),
     verifyToken,
     async authenticate(request, opts) {
       return (await authenticateRequest(request, opts)).session;

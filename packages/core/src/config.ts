@@ -251,7 +251,8 @@ const schema = z.strictObject({
   }, "must be an origin (optionally with a path), without query or fragment"),
   mcpPath: z
     .string()
-    .regex(/^\/[^?#\s]*$/, "must be a path starting with '/', without query, fragment or spaces")
+    // Unreserved characters only (RFC 3986 §2.3): routers treat `:`, `*`, `(`, `%` and the like as syntax.
+    .regex(/^\/[A-Za-z0-9._~/-]*$/, "must be a path starting with '/', of letters, digits, '.', '_', '~', '-' and '/'")
     .optional(),
   audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   requiredScopes: scopes.optional(),
@@ -432,7 +433,8 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
   }
   const o = parsed.data;
   const baseURL = o.baseURL.replace(/\/+$/, "");
-  const mcpPath = o.mcpPath === undefined || o.mcpPath === "/" ? (o.mcpPath ?? "/mcp") : o.mcpPath.replace(/\/+$/, "");
+  // Trailing slashes are dropped; a path of slashes only is the root.
+  const mcpPath = o.mcpPath === undefined ? "/mcp" : o.mcpPath.replace(/\/+$/, "") || "/";
   const resourceURL = `${baseURL}${mcpPath === "/" ? "" : mcpPath}`;
   const requiredScopes = [...new Set(o.requiredScopes ?? [])];
   const toolScopes: Record<string, string[]> = {};

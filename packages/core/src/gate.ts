@@ -47,9 +47,18 @@ function normalizeForGate(path: string): string | undefined {
  * Reads a Web `Request`'s body once, up to `limit` bytes (a longer body is refused with
  * `PayloadTooLargeError` as soon as it crosses the limit, without buffering the rest).
  */
-export async function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
-  if (request.body === null) return new Uint8Array(0);
-  const reader = request.body.getReader();
+export function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
+  return readStreamBytes(request.body, limit);
+}
+
+/**
+ * Reads a byte stream to its end, up to `limit` bytes: past the limit the stream is cancelled and
+ * `PayloadTooLargeError` thrown; a stream that fails (an abort, a reset) is an `InvalidRequestError`.
+ * A `null` stream is an empty body.
+ */
+export async function readStreamBytes(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+  if (stream === null) return new Uint8Array(0);
+  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

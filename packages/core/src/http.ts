@@ -1,4 +1,5 @@
-import { UpstreamUnavailableError } from "./errors.js";
+import { PayloadTooLargeError, UpstreamUnavailableError } from "./errors.js";
+import { readStreamBytes } from "./gate.js";
 
 /** The `fetch` signature the library calls (the global `fetch`, or a replacement for tests and proxies). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -80,17 +81,22 @@ export async function upstreamJson(fetchImpl: FetchLike, request: UpstreamReques
     }
     url = next;
   }
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (cause) {
-    throw new UpstreamUnavailableError(`Descope ${request.what} answer could not be read`, 5, { cause });
-  }
   if (response.status >= 500) {
+    await response.body?.cancel().catch(() => undefined);
     throw new UpstreamUnavailableError(`Descope ${request.what} answered HTTP ${response.status}`, 5);
   }
-  if (text.length > MAX_BODY_BYTES) {
-    throw new UpstreamUnavailableError(`Descope ${request.what} answer is too large`, 5);
+  let text: string;
+  try {
+    // Read at most MAX_BODY_BYTES: a huge answer is cut off while streaming, never held whole.
+    text = new TextDecoder().decode(await readStreamBytes(response.body, MAX_BODY_BYTES));
+  } catch (cause) {
+    throw new UpstreamUnavailableError(
+      cause instanceof PayloadTooLargeError
+        ? `Descope ${request.what} answer is too large`
+        : `Descope ${request.what} answer could not be read`,
+      5,
+      { cause },
+    );
   }
   let json: unknown;
   if (text.length > 0) {

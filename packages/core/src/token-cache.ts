@@ -63,7 +63,10 @@ export class TokenCache {
     }
     if (now - tolerance >= entry.expiresAt) {
       this.entries.delete(token);
-      throw new TokenExpiredError("The access token expired", new Date(entry.expiresAt));
+      const { session } = entry;
+      throw new TokenExpiredError("The access token expired", new Date(entry.expiresAt), {
+        claims: { aud: session.audience, iss: session.issuer },
+      });
     }
     this.stats.hits++;
     return entry.session;

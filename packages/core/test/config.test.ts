@@ -59,6 +59,21 @@ describe("createDescopeMcpAuth options", () => {
     expect(auth.config.issuer.issuer).toBe(issuerURL);
   });
 
+  it("takes a path of slashes only as the root, and keeps the management key out of the printed config", () => {
+    const root = createDescopeMcpAuth({ issuerURL, baseURL: "https://h.example", mcpPath: "//" });
+    expect(root.config.mcpPath).toBe("/");
+    expect(root.config.resourceURL).toBe("https://h.example");
+    const keyed = createDescopeMcpAuth({
+      issuerURL,
+      baseURL: "https://h.example",
+      managementKey: "K2-secret-management-key",
+    });
+    expect(keyed.config.managementKey).toBe("K2-secret-management-key");
+    expect(JSON.stringify(keyed.config)).not.toContain("K2-secret");
+    expect(Object.keys(keyed.config)).not.toContain("managementKey");
+    expect(Object.isFrozen(keyed.config)).toBe(true);
+  });
+
   it("handles a custom MCP path and a base URL with a path prefix", () => {
     const auth = createDescopeMcpAuth({ issuerURL, baseURL: "https://h.example/tenant-a", mcpPath: "/api/v2/mcp/" });
     expect(auth.config.resourceURL).toBe("https://h.example/tenant-a/api/v2/mcp");
@@ -92,6 +107,9 @@ describe("createDescopeMcpAuth options", () => {
       "mcpPath",
       "mcpPath must be a path starting with '/'",
     ],
+    [{ issuerURL, baseURL: "https://m.example", mcpPath: "/mcp/:id" }, "mcpPath", "mcpPath must be a path starting"],
+    [{ issuerURL, baseURL: "https://m.example", mcpPath: "/m(c)p*" }, "mcpPath", "mcpPath must be a path starting"],
+    [{ issuerURL, baseURL: "https://m.example", mcpPath: "/m%63p" }, "mcpPath", "mcpPath must be a path starting"],
     [
       { issuerURL, baseURL: "https://m.example", algorithms: ["HS256"] },
       "algorithms",

@@ -25,6 +25,7 @@ export type {
   GetTenantConnectionTokenParams,
   GetUserConnectionTokenParams,
   TenantAccess,
+  Timeouts,
 } from "@descope-mcp/core";
 // What users of this adapter need from the core, so they never have to install it themselves.
 export {

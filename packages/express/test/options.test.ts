@@ -67,7 +67,7 @@ describe.each(FLAVORS)("descopeMcpAuth() options on $name", ({ express, adapter 
     [
       { baseURL: BASE_URL, mcpPath: "mcp" },
       "mcpPath",
-      "mcpPath must be a path starting with '/', without query, fragment or spaces",
+      "mcpPath must be a path starting with '/', of letters, digits, '.', '_', '~', '-' and '/'",
     ],
     [
       { baseURL: BASE_URL, algorithms: ["HS256"] },
