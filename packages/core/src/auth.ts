@@ -381,7 +381,11 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   };
 
   const errorResultFor = (error: unknown) =>
-    errorResult(error, { resourceMetadata: resourceMetadataURL, scope: options.challengeScopes });
+    errorResult(error, {
+      resourceMetadata: resourceMetadataURL,
+      scope: options.challengeScopes,
+      expiredTokenError: options.expiredTokenError,
+    });
 
   const metadataPaths = new Set([prmPath, PRM_WELL_KNOWN, AS_WELL_KNOWN]);
 

@@ -107,6 +107,12 @@ export interface DescopeMcpAuthOptions {
    * challenge (`Access-Control-Expose-Headers: WWW-Authenticate, …`). Default `true`.
    */
   cors?: boolean;
+  /**
+   * The JSON body's `error` for an expired token: `"invalid_token"` (default, RFC 6750) or
+   * `"token_expired"`, what `@xmcp-dev/descope` answered, for clients written against it. The status
+   * (401) and the challenge (`error="invalid_token"`) are the same either way.
+   */
+  expiredTokenError?: "invalid_token" | "token_expired";
   /** `fetch` implementation for every upstream call. Default `globalThis.fetch`. */
   fetch?: FetchLike;
   /** Audit hook: called with every allow/deny decision. Exceptions it throws are ignored. */
@@ -210,6 +216,7 @@ const schema = z.strictObject({
     ])
     .optional(),
   cors: z.boolean().optional(),
+  expiredTokenError: z.enum(["invalid_token", "token_expired"]).optional(),
   timeouts: z
     .strictObject({
       request: ms.optional(),
@@ -255,6 +262,7 @@ export interface ResolvedOptions {
   /** In bytes. */
   bodyLimit: number;
   cors: boolean;
+  expiredTokenError: "invalid_token" | "token_expired";
   fetch: FetchLike;
   onEvent?: ((event: AuthEvent) => void) | undefined;
   now: () => number;
@@ -336,6 +344,7 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
           },
     bodyLimit: byteLimit(o.bodyLimit),
     cors: o.cors !== false,
+    expiredTokenError: o.expiredTokenError ?? "invalid_token",
     timeouts: {
       request: o.timeouts?.request ?? 5000,
       discovery: o.timeouts?.discovery ?? 5000,
