@@ -10,6 +10,7 @@
 import { startDescopeEmulator } from "@descope-mcp/testing";
 import autocannon from "autocannon";
 import { startExample } from "../../e2e/servers.mjs";
+import { parseAnswer } from "./answers.mjs";
 import { examples } from "./examples.mjs";
 
 const FULL = process.argv.includes("--full");
@@ -141,12 +142,8 @@ async function runOne(framework) {
       if (status !== kind.status) problems.push(`status ${status}`);
       if (kind.status >= 300 && status >= 200 && status < 300) acceptedWrongly++;
       if (status >= 500) serverErrors++;
-      let json;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        problems.push("body is not JSON");
-      }
+      const json = parseAnswer(body);
+      if (json === undefined) problems.push("body is neither JSON nor an SSE stream of JSON");
       const challenge = responseHeaders?.["www-authenticate"];
       if (kind.error === null) {
         if (!json?.result || json.result.isError === true) problems.push("no tool result");
