@@ -9,7 +9,7 @@ import {
   PayloadTooLargeError,
 } from "@descope-mcp/core";
 import { gateInputFromNode, handOverBody, type NodeRequest, runWithSession, writeResult } from "@descope-mcp/core/node";
-import { grantFor, register, remember } from "./registry.js";
+import { grantFor, register, remember, wrappedPaths } from "./registry.js";
 import {
   type XmcpNext,
   type XmcpNodeRequest,
@@ -228,8 +228,12 @@ export function descopeProvider(optionsOrAuth: DescopeConfig | DescopeMcpAuth): 
       context.setAuth(engine.toAuthInfo(session));
       return undefined;
     }
+    const others = wrappedPaths().filter((path) => trimSlashes(path) !== trimSlashes(mcpPath));
     const error = new ConfigurationError(
-      "On xmcp's Cloudflare target, serve the worker through descopeWorker(worker, provider): xmcp routes nothing but the MCP endpoint to middleware, so the discovery metadata and the gate live in that wrapper",
+      others.length > 0
+        ? `descopeWorker() gates "${others.join('", "')}" but xmcp's endpoint is "${mcpPath}": set mcpPath "${mcpPath}" (or MCP_PATH) in the provider's options, which the wrapper cannot read from xmcp's build`
+        : "On xmcp's Cloudflare target, serve the worker through descopeWorker(worker, provider): xmcp routes nothing but the MCP endpoint to middleware, so the discovery metadata and the gate live in that wrapper",
+      "mcpPath",
     );
     if (!warned) {
       warned = true;

@@ -42,3 +42,19 @@ export function grant(request: Request, session: CoreSession): void {
 export function grantFor(request: Request): CoreSession | undefined {
   return grants.get(request);
 }
+
+// The MCP paths descopeWorker wrappers in this isolate gate, so xmcp's side can explain a mismatch.
+const WRAPPED = Symbol.for("@descope-mcp/xmcp.wrapped-paths");
+const wrappedHolder = globalThis as { [WRAPPED]?: Set<string> };
+const wrapped: Set<string> = wrappedHolder[WRAPPED] ?? new Set<string>();
+wrappedHolder[WRAPPED] = wrapped;
+
+/** Records that a descopeWorker wrapper gates `mcpPath`. */
+export function wrapping(mcpPath: string): void {
+  wrapped.add(mcpPath);
+}
+
+/** The MCP paths the descopeWorker wrappers of this isolate gate. */
+export function wrappedPaths(): string[] {
+  return [...wrapped];
+}

@@ -1,7 +1,7 @@
 import type { DescopeMcpAuth } from "@descope-mcp/core";
 import { runWithSession } from "@descope-mcp/core/node";
 import { type DescopeConfig, type DescopeProvider, providerFrom } from "./provider.js";
-import { grant, remember } from "./registry.js";
+import { grant, remember, wrapping } from "./registry.js";
 import type { WorkerModule } from "./xmcp.js";
 
 /** The request xmcp gets: the same one, or (when the gate read the body) one carrying exactly the body it judged. */
@@ -28,6 +28,9 @@ function forwarded(request: Request, parsedBody: unknown): Request {
  * body it judged; the provider's middleware (inside xmcp's worker) then passes the caller to the
  * tools (`extra.authInfo`, `getSession()`). Everything else goes to xmcp unchanged.
  *
+ * This module is bundled outside xmcp's build, so it cannot read xmcp's endpoint: set `mcpPath`
+ * (or `MCP_PATH`) in the provider's options; the provider inside xmcp's build checks that it matches.
+ *
  * ```ts
  * // the Worker's main module
  * import xmcp from "../worker.js";
@@ -40,6 +43,7 @@ export function descopeWorker<Env = unknown, Ctx = unknown>(
   provider: DescopeProvider | DescopeConfig | DescopeMcpAuth,
 ): WorkerModule<Env, Ctx> & { readonly auth: DescopeMcpAuth } {
   const engine = providerFrom(provider).auth;
+  wrapping(engine.config.mcpPath);
   return {
     auth: engine,
     async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
