@@ -3,6 +3,7 @@
 // against the Descope emulator.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DescopeEmulator, startDescopeEmulator } from "@descope-mcp/testing";
@@ -14,6 +15,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const PKG = join(here, "..");
 const ENDPOINT = "/tools/mcp";
 const ACCEPT = "application/json, text/event-stream";
+
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 let app: string;
 let emu: DescopeEmulator;
@@ -206,7 +219,6 @@ async function waitFor(child: ChildProcess, pattern: RegExp, output: () => strin
 }
 
 behaves("HTTP target (xmcp build, Node)", async () => {
-  const { freePort } = await import("../../../e2e/servers.mjs");
   const port = String(await freePort());
   const baseURL = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [join(app, "dist/http.js")], {
@@ -283,7 +295,6 @@ describe("xmcp's own body parser (HTTP target)", () => {
   let child: ChildProcess;
   let out = "";
   beforeAll(async () => {
-    const { freePort } = await import("../../../e2e/servers.mjs");
     const port = String(await freePort());
     baseURL = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, [join(app, "dist/http.js")], {
