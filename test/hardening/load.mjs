@@ -151,7 +151,10 @@ async function runOne(framework) {
       if (status >= 500) serverErrors++;
       const json = parseAnswer(body);
       if (json === undefined) problems.push("body is neither JSON nor an SSE stream of JSON");
-      const challenge = responseHeaders?.["www-authenticate"];
+      // Header names as the server spelled them (workerd capitalises): look the challenge up by any case.
+      const challenge = Object.entries(responseHeaders ?? {}).find(
+        ([n]) => n.toLowerCase() === "www-authenticate",
+      )?.[1];
       if (kind.error === null) {
         if (!json?.result || json.result.isError === true) problems.push("no tool result");
         if (challenge) problems.push("unexpected challenge");
@@ -169,16 +172,44 @@ async function runOne(framework) {
       if (problems.length === 0) t.ok++;
       else if (wrong.length < 20) wrong.push(`${kind.name}: ${problems.join("; ")}`);
     };
-    const soak = await cannon({
-      url,
-      ...PLAN.soak,
-      requests: kinds.map((kind) => ({
-        method: "POST",
-        headers: headers(kind.token),
-        body: kind.body ?? call("whoami"),
-        onResponse: (status, body, _context, responseHeaders) => check(kind, status, body, responseHeaders),
-      })),
-    });
+    // One autocannon instance per kind, all at once: the server sees the kinds interleaved, and each
+    // answer is checked against the request that caused it (one instance cycling through every kind
+    // on a connection pairs answers with the wrong kind when a server closes connections, as workerd does).
+    const perKind = Math.max(1, Math.round(PLAN.soak.amount / kinds.length));
+    const soaks = await Promise.all(
+      kinds.map((kind) =>
+        cannon({
+          url,
+          amount: perKind,
+          connections: Math.max(1, Math.round(PLAN.soak.connections / 2)),
+          requests: [
+            {
+              method: "POST",
+              headers: headers(kind.token),
+              body: kind.body ?? call("whoami"),
+              onResponse: (status, body, _context, responseHeaders) => check(kind, status, body, responseHeaders),
+            },
+          ],
+        }),
+      ),
+    );
+    const soak = {
+      requests: {
+        total: soaks.reduce((n, r) => n + r.requests.total, 0),
+        average: soaks.reduce((n, r) => n + r.requests.average, 0),
+      },
+      errors: soaks.reduce((n, r) => n + r.errors, 0),
+      timeouts: soaks.reduce((n, r) => n + r.timeouts, 0),
+      non2xx: soaks.reduce((n, r) => n + r.non2xx, 0),
+      statusCodeStats: {},
+      latency: {
+        p50: Math.max(...soaks.map((r) => r.latency.p50)),
+        p90: Math.max(...soaks.map((r) => r.latency.p90)),
+        p99: Math.max(...soaks.map((r) => r.latency.p99)),
+        max: Math.max(...soaks.map((r) => r.latency.max)),
+      },
+      duration: Math.max(...soaks.map((r) => r.duration)),
+    };
     const checked = Object.values(tally).reduce((n, t) => n + t.sent, 0);
     const soakResult = {
       ...summary(soak),
