@@ -1,6 +1,7 @@
 import { type DescopeEmulator, startDescopeEmulator } from "@descope-mcp/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runExampleToExit, startExample } from "../../e2e/servers.mjs";
+import { parseAnswer } from "../hardening/answers.mjs";
 import { EXAMPLES } from "./examples.js";
 
 const CAL = "https://www.googleapis.com/auth/calendar.readonly";
@@ -18,7 +19,8 @@ async function callTool(url: string, token: string, name: string, args: Record<s
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: ACCEPT },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
   });
-  const body = await response.json();
+  // JSON, or an SSE stream carrying the JSON-RPC answer (the server's choice).
+  const body = parseAnswer(await response.text());
   return {
     status: response.status,
     body,

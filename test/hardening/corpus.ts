@@ -91,6 +91,13 @@ export interface HostileCase {
   /** Where a target answers differently (or "n/a" when the case means nothing there), and why. */
   core?: Partial<Expectation> | "n/a";
   http?: Partial<Expectation> | "n/a";
+  /**
+   * Over HTTP, where one example target legitimately answers differently from the others, and why
+   * (shown with the case). Keyed by target (`xmcp@workerd`), framework (`xmcp`: all its targets) or
+   * runtime (`@workerd`: every workerd target); applied in that order of precedence, most specific
+   * last, on top of `http`.
+   */
+  targets?: Record<string, { expect: Partial<Expectation> | "n/a"; why: string }>;
   /** Refused before any key lookup: the core runner checks a cold engine made no upstream call. */
   precrypto?: boolean;
 }
@@ -441,6 +448,12 @@ export const CORPUS: HostileCase[] = [
     // Node's 16 KiB limit on the header section answers first.
     http: nodeRefuses(431),
     precrypto: true,
+    targets: {
+      "@workerd": {
+        expect: invalidToken(SIZE),
+        why: "workerd's HTTP server has no 16 KiB header limit: the request reaches the gate, which refuses the token by size before any crypto",
+      },
+    },
   },
   {
     name: "oversized: 10 KB validly signed (over maxTokenLength, under Node's limit)",
@@ -469,6 +482,12 @@ export const CORPUS: HostileCase[] = [
     expect: invalidToken(SIZE),
     http: nodeRefuses(431),
     precrypto: true,
+    targets: {
+      "@workerd": {
+        expect: invalidToken(SIZE),
+        why: "workerd's HTTP server has no 16 KiB header limit: the request reaches the gate, which refuses the token by size before any crypto",
+      },
+    },
   },
   {
     name: "signed payload that is not JSON",
@@ -721,6 +740,12 @@ export const CORPUS: HostileCase[] = [
     token: (c) => c.emu.tokens.expired({ aud: c.resource }),
     request: withBearer(),
     expect: invalidToken(/expired/i),
+    targets: {
+      xmcp: {
+        expect: { error: "token_expired" },
+        why: "the body keeps @xmcp-dev/descope's `error` value for its clients (expiredTokenError); status and challenge are the core's",
+      },
+    },
   },
   {
     name: "nbf an hour in the future",
@@ -1009,6 +1034,12 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer ${t}\rX-Injected: 1`, { raw: true }),
     expect: invalidRequest(/exactly one/i),
     http: nodeRefuses(400),
+    targets: {
+      "@workerd": {
+        expect: OK,
+        why: "workerd's HTTP server ends the header line at a bare CR (RFC 9112 §2.2 lets a recipient do so): one valid Authorization header arrives",
+      },
+    },
   },
   {
     name: "bare LF inside the header value",
@@ -1018,6 +1049,12 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer ${t}\nX-Injected: 1`, { raw: true }),
     expect: invalidRequest(/exactly one/i),
     http: nodeRefuses(400),
+    targets: {
+      "@workerd": {
+        expect: OK,
+        why: "workerd's HTTP server ends the header line at a bare LF (RFC 9112 §2.2 lets a recipient do so): one valid Authorization header arrives",
+      },
+    },
   },
   {
     name: "CRLF smuggling a second Authorization header",
@@ -1045,6 +1082,12 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer\r\n ${t}`, { raw: true }),
     expect: invalidRequest(/malformed/i),
     http: nodeRefuses(400),
+    targets: {
+      "@workerd": {
+        expect: OK,
+        why: "workerd's HTTP server unfolds obs-fold into a space (RFC 9112 §5.2 lets a recipient do so): one valid Authorization header arrives",
+      },
+    },
   },
 
   // scopes reflected into challenges
@@ -1451,6 +1494,12 @@ export const CORPUS: HostileCase[] = [
     request: (c, t) => ({ path: `/${c.mcpPath}`, headers: bearer(t), body: WRITE_NOTE }),
     expect: { status: 404, error: null, challenge: null },
     core: "n/a",
+    targets: {
+      xmcp: {
+        expect: insufficient("notes:write openid"),
+        why: "xmcp's gate (Node middleware, Worker wrapper) judges every spelling of the endpoint (isUnderMcpPath), `//mcp` too, although xmcp would not serve it: refused by the gate instead of 404 (gating too much is safe)",
+      },
+    },
   },
   {
     name: "GET /mcp without credentials",
@@ -1528,6 +1577,12 @@ export const CORPUS: HostileCase[] = [
     }),
     expect: { status: 200, error: null, challenge: null },
     core: "n/a",
+    targets: {
+      "@workerd": {
+        expect: { status: 500, error: null, challenge: null },
+        why: "workerd's HTTP server refuses a target its URL parser rejects (port 99999) with a bare `Internal Server Error` before any Worker code runs: the library never sees the request (no stack trace is sent)",
+      },
+    },
   },
   {
     name: "absolute-form target whose port no URL parser accepts, on the MCP path → no 500",
@@ -1536,6 +1591,12 @@ export const CORPUS: HostileCase[] = [
     request: (c) => ({ method: "POST", path: `http://mcp.example:99999${c.mcpPath}`, raw: true }),
     expect: NO_CREDENTIALS,
     core: "n/a",
+    targets: {
+      "@workerd": {
+        expect: { status: 500, error: null, challenge: null },
+        why: "workerd's HTTP server refuses a target its URL parser rejects (port 99999) with a bare `Internal Server Error` before any Worker code runs: the library never sees the request (no stack trace is sent)",
+      },
+    },
   },
   {
     name: "OPTIONS /mcp preflight is never 401",
@@ -1554,11 +1615,23 @@ export const CORPUS: HostileCase[] = [
   },
 ];
 
-/** The expectation of `kase` on `target`, or undefined when the case does not apply there. */
-export function expectationFor(kase: HostileCase, target: "core" | "http"): Expectation | undefined {
+/**
+ * The expectation of `kase` on `target`, or undefined when the case does not apply there. Over HTTP,
+ * `example` (an example target such as `xmcp@workerd`) picks its `targets` overrides.
+ */
+export function expectationFor(kase: HostileCase, target: "core" | "http", example?: string): Expectation | undefined {
   const override = kase[target];
   if (override === "n/a") return undefined;
-  const expectation: Expectation = { ...kase.expect, ...(override ?? {}) };
+  let expectation: Expectation = { ...kase.expect, ...(override ?? {}) };
+  if (target === "http" && example && kase.targets) {
+    const [framework, runtime] = example.split("@");
+    for (const key of [framework, runtime ? `@${runtime}` : undefined, example]) {
+      const specific = key === undefined ? undefined : kase.targets[key];
+      if (!specific) continue;
+      if (specific.expect === "n/a") return undefined;
+      expectation = { ...expectation, ...specific.expect };
+    }
+  }
   // The core only decides; what the MCP transport answers is checked over HTTP.
   if (target === "core") delete expectation.rpc;
   return expectation;

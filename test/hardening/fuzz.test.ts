@@ -157,7 +157,8 @@ describe("fuzz: Authorization header parsing", () => {
         if (token !== undefined) {
           const values = auth === null || auth === undefined ? [] : typeof auth === "string" ? [auth] : auth;
           if (values.length !== 1) return false;
-          const value = (values[0] as string).replace(/^ +| +$/g, "");
+          // Optional whitespace (SP, HTAB) around the value does not count (RFC 9110 §5.5).
+          const value = (values[0] as string).replace(/^[ \t]+|[ \t]+$/g, "");
           if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) return false;
           if (value.slice(-token.length) !== token || !/^bearer +$/i.test(value.slice(0, -token.length))) return false;
           if (u && /[?&]access(_|%5F)token=/.test(u.split("#")[0] as string)) return false;

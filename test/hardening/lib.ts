@@ -4,6 +4,7 @@ import http from "node:http";
 import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseAnswer } from "./answers.mjs";
 import { examples } from "./examples.mjs";
 import { parseRawResponse } from "./raw.js";
 
@@ -159,13 +160,9 @@ function sendRaw(port: number, spec: HttpRequestSpec): Promise<HttpAnswer> {
   });
 }
 
-/** Parses JSON, or returns `undefined`. */
+/** Parses JSON (or the JSON-RPC messages of an SSE answer, see answers.mjs), or returns `undefined`. */
 export function jsonOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  return parseAnswer(text);
 }
 
 /** A pause; every caller bounds how often it loops. */

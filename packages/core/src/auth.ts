@@ -263,6 +263,9 @@ export interface DescopeMcpAuth {
   };
 }
 
+/** How long past its own time limit an upstream load may stay unsettled before it counts as lost. */
+const ABANDON_GRACE_MS = 1000;
+
 /** Creates the engine. Validates every option now and throws one `ConfigurationError` naming the bad field. */
 export function createDescopeMcpAuth(options: DescopeMcpAuthOptions): DescopeMcpAuth {
   return build(resolveOptions(options));
@@ -327,7 +330,13 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       }
       return json as Record<string, unknown>;
     },
-    { maxAgeMs: options.metadataMaxAgeMs, failureBackoffMs: options.failureBackoffMs, now: options.now },
+    {
+      maxAgeMs: options.metadataMaxAgeMs,
+      failureBackoffMs: options.failureBackoffMs,
+      now: options.now,
+      // Workers: a fetch started by a request that has ended may never settle; never wait on it forever.
+      abandonAfterMs: options.timeouts.discovery + ABANDON_GRACE_MS,
+    },
   );
 
   const keys = new KeyStore({
@@ -346,6 +355,11 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       return issuer.fallbackJwksURL;
     },
     timeoutMs: options.timeouts.jwks,
+    // The discovery wait (at most half the request budget) plus the JWKS fetch, then given up.
+    abandonAfterMs:
+      Math.min(options.timeouts.discovery, Math.floor(options.timeouts.request / 2)) +
+      options.timeouts.jwks +
+      ABANDON_GRACE_MS,
     cooldownMs: options.jwksCooldownMs,
     maxAgeMs: options.jwksMaxAgeMs,
     failureBackoffMs: options.failureBackoffMs,
@@ -468,7 +482,11 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   };
 
   const errorResultFor = (error: unknown) =>
-    errorResult(error, { resourceMetadata: resourceMetadataURL, scope: options.challengeScopes });
+    errorResult(error, {
+      resourceMetadata: resourceMetadataURL,
+      scope: options.challengeScopes,
+      expiredTokenError: options.expiredTokenError,
+    });
 
   const metadataPaths = new Set([prmPath, PRM_WELL_KNOWN, AS_WELL_KNOWN]);
 

@@ -12,6 +12,8 @@ import { ConfigurationError, InvalidRequestError, PayloadTooLargeError } from ".
 /** Default most bytes a gate reads from a request body: 4 MiB. */
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
+const EMPTY_BODY = "The request body is empty; an MCP request is a JSON-RPC message";
+
 /** What the body rules need from a request's headers (single values; Node joins repeats with ", "). */
 export interface BodyHeaders {
   /** `Content-Type`: must be `application/json` (parameters allowed, a `charset` only if UTF-8). */
@@ -25,7 +27,7 @@ export interface BodyHeaders {
 /**
  * Checks the headers of a body the gate must read: `Content-Type: application/json` (parameters
  * allowed, a `charset` only if UTF-8), no `Content-Encoding` other than `identity`, and a
- * `Content-Length` (when given) within `limit`. Throws `InvalidRequestError` (400) or
+ * `Content-Length` (when given) within `limit` and not zero. Throws `InvalidRequestError` (400) or
  * `PayloadTooLargeError` (413). Linear in the header lengths.
  */
 export function checkBodyHeaders(headers: BodyHeaders, limit: number = DEFAULT_BODY_LIMIT): void {
@@ -65,6 +67,9 @@ export function checkBodyHeaders(headers: BodyHeaders, limit: number = DEFAULT_B
   if (length !== undefined && length !== null && length !== "") {
     if (!/^\d{1,16}$/.test(length)) throw new InvalidRequestError("The Content-Length header is malformed");
     if (Number(length) > limit) throw new PayloadTooLargeError(limit);
+    // Declared empty: refused here already, so a body parser that turns an empty body into `{}`
+    // before the gate runs (xmcp's does) cannot make it look like a message.
+    if (Number(length) === 0) throw new InvalidRequestError(EMPTY_BODY);
   }
 }
 
@@ -85,8 +90,7 @@ export function parseJsonBody(body: string | Uint8Array | ArrayBuffer): unknown 
     }
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === "")
-    throw new InvalidRequestError("The request body is empty; an MCP request is a JSON-RPC message");
+  if (text.trim() === "") throw new InvalidRequestError(EMPTY_BODY);
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -6,6 +6,12 @@ export interface CachedValueOptions {
   /** After a failed load, `get()` fails fast for this long instead of calling upstream again. */
   failureBackoffMs: number;
   now: () => number;
+  /**
+   * A load still unsettled this long after it started counts as lost, and the next caller starts a
+   * new one instead of joining it. Set it a little above the load's own time limit: on Workers, a
+   * load started by a request that has since ended may never settle (its I/O and timers go with it).
+   */
+  abandonAfterMs?: number;
 }
 
 /**
@@ -18,7 +24,8 @@ export class CachedValue<T> {
   private value: T | undefined;
   private loadedAt = Number.NEGATIVE_INFINITY;
   private attemptedAt = Number.NEGATIVE_INFINITY;
-  private inflight: Promise<T> | undefined;
+  private pending: Promise<T> | undefined;
+  private pendingSince = 0;
   private failure: { error: unknown; at: number } | undefined;
   /** How many loads were started (for tests, benchmarks and metrics). */
   loads = 0;
@@ -27,6 +34,38 @@ export class CachedValue<T> {
     private readonly load: () => Promise<T>,
     private readonly options: CachedValueOptions,
   ) {}
+
+  /** The load in flight, unless it has outlived `abandonAfterMs` (real time; then it is forgotten). */
+  private get inflight(): Promise<T> | undefined {
+    const limit = this.options.abandonAfterMs;
+    if (this.pending && limit !== undefined && Date.now() - this.pendingSince > limit) this.pending = undefined;
+    return this.pending;
+  }
+
+  /**
+   * Joins the load in flight. With `abandonAfterMs`, a joiner does not wait past it: then it asks
+   * again (and starts a new load if that one is lost), on a timer of its own.
+   */
+  private join(pending: Promise<T>): Promise<T> {
+    const limit = this.options.abandonAfterMs;
+    if (limit === undefined) return pending;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.get().then(resolve, reject),
+        Math.max(0, this.pendingSince + limit - Date.now()) + 1,
+      );
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
 
   /**
    * The cached value when there is one (a stale one starts a background reload and is served
@@ -44,7 +83,8 @@ export class CachedValue<T> {
       }
       return Promise.resolve(this.value);
     }
-    if (this.inflight) return this.inflight;
+    const pending = this.inflight;
+    if (pending) return this.join(pending);
     if (this.failure && now - this.failure.at < this.options.failureBackoffMs) {
       return Promise.reject(this.backoffError(now));
     }
@@ -53,9 +93,11 @@ export class CachedValue<T> {
 
   /** Starts a load (or joins the one in flight), whatever the age of the cached value. */
   reload(): Promise<T> {
-    if (this.inflight) return this.inflight;
+    const inflight = this.inflight;
+    if (inflight) return this.join(inflight);
     this.loads++;
     this.attemptedAt = this.options.now();
+    let promise: Promise<T> | undefined;
     const run = async (): Promise<T> => {
       try {
         const value = await this.load();
@@ -68,11 +110,14 @@ export class CachedValue<T> {
         if (this.value !== undefined) return this.value; // stale-if-error
         throw error;
       } finally {
-        this.inflight = undefined;
+        // An abandoned load that settles late must not clear the one that replaced it.
+        if (this.pending === promise) this.pending = undefined;
       }
     };
-    this.inflight = run();
-    return this.inflight;
+    this.pendingSince = Date.now();
+    promise = run();
+    this.pending = promise;
+    return promise;
   }
 
   /** Milliseconds since the last load attempt started (successful or not). */

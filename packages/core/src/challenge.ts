@@ -94,7 +94,12 @@ const BASE_HEADERS = {
  */
 export function errorResult(
   error: unknown,
-  context: { resourceMetadata: string; scope?: readonly string[] | undefined },
+  context: {
+    resourceMetadata: string;
+    scope?: readonly string[] | undefined;
+    /** The body's `error` for an expired token (default `invalid_token`). */
+    expiredTokenError?: "invalid_token" | "token_expired" | undefined;
+  },
 ): AuthErrorResult {
   if (!(error instanceof DescopeMcpError)) {
     return {
@@ -105,6 +110,7 @@ export function errorResult(
   }
   const headers: Record<string, string> = { ...BASE_HEADERS };
   const body = error.toJSON();
+  if (error.code === "token_expired" && context.expiredTokenError === "token_expired") body.error = "token_expired";
   if (CHALLENGE_CODES.has(error.code)) {
     const scope = error instanceof InsufficientScopeError ? error.combinedScopes : context.scope;
     headers["www-authenticate"] = buildChallenge({

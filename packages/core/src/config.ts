@@ -207,6 +207,12 @@ export interface DescopeMcpAuthOptions {
    * challenge (`Access-Control-Expose-Headers: WWW-Authenticate, …`). Default `true`.
    */
   cors?: boolean;
+  /**
+   * The JSON body's `error` for an expired token: `"invalid_token"` (default, RFC 6750) or
+   * `"token_expired"`, what `@xmcp-dev/descope` answered, for clients written against it. The status
+   * (401) and the challenge (`error="invalid_token"`) are the same either way.
+   */
+  expiredTokenError?: "invalid_token" | "token_expired";
   /** `fetch` implementation for every upstream call to Descope. Default `globalThis.fetch`. */
   fetch?: FetchLike;
   /**
@@ -302,6 +308,7 @@ const schema = z.strictObject({
     ])
     .optional(),
   cors: z.boolean().optional(),
+  expiredTokenError: z.enum(["invalid_token", "token_expired"]).optional(),
   timeouts: z
     .strictObject({
       request: ms.optional(),
@@ -397,6 +404,8 @@ export interface ResolvedOptions {
   bodyLimit: number;
   /** {@link DescopeMcpAuthOptions.cors}. Default `true`. */
   cors: boolean;
+  /** {@link DescopeMcpAuthOptions.expiredTokenError}. Default `"invalid_token"`. */
+  expiredTokenError: "invalid_token" | "token_expired";
   /** The `fetch` used for every upstream call. */
   fetch: FetchLike;
   /** {@link DescopeMcpAuthOptions.onEvent}. */
@@ -485,6 +494,7 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
           },
     bodyLimit: byteLimit(o.bodyLimit),
     cors: o.cors !== false,
+    expiredTokenError: o.expiredTokenError ?? "invalid_token",
     timeouts: {
       request: o.timeouts?.request ?? 5000,
       discovery: o.timeouts?.discovery ?? 5000,

@@ -10,6 +10,8 @@ export interface KeyStoreOptions {
   /** Resolves the JWKS URL (explicit option, discovery `jwks_uri`, or the fallback). */
   jwksURL: () => Promise<string>;
   timeoutMs: number;
+  /** A fetch still unsettled this long after it started is given up (see `CachedValueOptions.abandonAfterMs`). */
+  abandonAfterMs?: number;
   /** An unknown `kid` triggers a refetch only if the last fetch started at least this long ago. */
   cooldownMs: number;
   /** Keys are refetched in the background of a request once older than this. */
@@ -55,6 +57,7 @@ export class KeyStore {
       maxAgeMs: options.maxAgeMs,
       failureBackoffMs: options.failureBackoffMs,
       now: options.now,
+      ...(options.abandonAfterMs === undefined ? {} : { abandonAfterMs: options.abandonAfterMs }),
     });
   }
 

@@ -11,7 +11,16 @@ import type { AuthErrorResult } from "./challenge.js";
 import { InvalidRequestError, NoSessionError, PayloadTooLargeError } from "./errors.js";
 import type { DescopeSession } from "./session.js";
 
-const storage = new AsyncLocalStorage<DescopeSession>();
+/**
+ * One store per process (per isolate on Workers), however many copies of this module are loaded:
+ * the ESM and CJS builds of this package, or two bundles of one app (xmcp's Cloudflare worker and
+ * the module that wraps it) each carry their own copy, and a session set by one must be what
+ * `getSession()` of the other returns.
+ */
+const STORE_KEY = Symbol.for("@descope-mcp/core/node.session-store");
+const holder = globalThis as { [STORE_KEY]?: AsyncLocalStorage<DescopeSession> };
+const storage: AsyncLocalStorage<DescopeSession> = holder[STORE_KEY] ?? new AsyncLocalStorage<DescopeSession>();
+holder[STORE_KEY] = storage;
 
 /**
  * Runs `fn` with `session` as the current session (for `getSession()` anywhere below it, across

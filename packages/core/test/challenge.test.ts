@@ -69,6 +69,18 @@ describe("error → HTTP answer", () => {
     );
   });
 
+  it("expired token with expiredTokenError: token_expired: only the body's error changes", () => {
+    const spec = errorResult(new TokenExpiredError(), ctx);
+    const compat = errorResult(new TokenExpiredError(), { ...ctx, expiredTokenError: "token_expired" });
+    expect(JSON.parse(spec.body)).toEqual({ error: "invalid_token", error_description: "The access token expired" });
+    expect(JSON.parse(compat.body)).toEqual({ error: "token_expired", error_description: "The access token expired" });
+    expect(compat.status).toBe(spec.status);
+    expect(compat.headers).toEqual(spec.headers);
+    // Other errors are untouched.
+    const invalid = errorResult(new InvalidTokenError("bad"), { ...ctx, expiredTokenError: "token_expired" });
+    expect(JSON.parse(invalid.body).error).toBe("invalid_token");
+  });
+
   it("malformed request: 400 invalid_request with a challenge", () => {
     const r = errorResult(new InvalidRequestError("Send exactly one Authorization header"), ctx);
     expect(r.status).toBe(400);

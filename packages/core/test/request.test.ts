@@ -20,6 +20,9 @@ describe("Authorization header parsing", () => {
     [`BEARER ${T}`, `token:${T}`],
     [`Bearer   ${T}`, `token:${T}`],
     [` Bearer ${T} `, `token:${T}`],
+    // Optional whitespace around the field value (SP or HTAB), when the HTTP layer left it there.
+    [`\tBearer ${T}\t`, `token:${T}`],
+    [` Bearer ${T}\t `, `token:${T}`],
     ["Bearer abc~+/=", "token:abc~+/="],
     [undefined, "401"],
     [null, "401"],
