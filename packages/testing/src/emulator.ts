@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { discoveryPaths, jwksPaths, serveDiscovery, serveJwks } from "./discovery.js";
+import {
+  DEFAULT_METADATA_MAX_BYTES,
+  DEFAULT_METADATA_TIMEOUT_MS,
+  type MetadataDocumentPolicy,
+  trustedCertificates,
+} from "./client-metadata.js";
+import { discoveryPaths, jwksPaths, registrationPath, serveDiscovery, serveJwks } from "./discovery.js";
 import { descopeError, type EmulatorRequest, type EmulatorResponse, readRequest, send, toRecorded } from "./http.js";
 import { KeyStore } from "./keys.js";
 import { authorize, register, token } from "./oauth.js";
@@ -48,6 +54,33 @@ function checkOptions(o: EmulatorOptions): void {
   }
   if (o.accessTokenTtlSeconds !== undefined && !Number.isFinite(o.accessTokenTtlSeconds))
     fail("accessTokenTtlSeconds must be a number");
+  const cimd = o.clientIdMetadataDocuments;
+  if (typeof cimd === "object" && cimd !== null) {
+    for (const key of ["timeoutMs", "maxBytes"] as const) {
+      const v = cimd[key];
+      if (v !== undefined && !(Number.isInteger(v) && v > 0))
+        fail(`clientIdMetadataDocuments.${key} must be a positive integer`);
+    }
+    const ca = cimd.ca;
+    if (
+      ca !== undefined &&
+      !(typeof ca === "string" || (Array.isArray(ca) && ca.every((c) => typeof c === "string")))
+    ) {
+      fail("clientIdMetadataDocuments.ca must be a PEM string or an array of them");
+    }
+  }
+}
+
+function metadataDocumentPolicy(
+  option: EmulatorOptions["clientIdMetadataDocuments"],
+): MetadataDocumentPolicy | undefined {
+  if (option === false) return undefined;
+  const o = typeof option === "object" && option !== null ? option : {};
+  return {
+    ca: trustedCertificates(o.ca),
+    timeoutMs: o.timeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS,
+    maxBytes: o.maxBytes ?? DEFAULT_METADATA_MAX_BYTES,
+  };
 }
 
 function hostForURL(host: string): string {
@@ -77,6 +110,8 @@ export async function startDescopeEmulator(options: EmulatorOptions = {}): Promi
     scopesSupported: [...new Set([...DEFAULT_SCOPES_SUPPORTED, ...(options.scopesSupported ?? [])])],
     ttlSeconds: options.accessTokenTtlSeconds ?? 3600,
     connections: new Map(Object.entries(options.connections ?? {})),
+    dynamicRegistration: options.dynamicClientRegistration ?? true,
+    metadataDocuments: metadataDocumentPolicy(options.clientIdMetadataDocuments),
     clients: new Map(),
     codes: new Map(),
     refreshTokens: new Map(),
@@ -112,11 +147,9 @@ export async function startDescopeEmulator(options: EmulatorOptions = {}): Promi
       body: (await keys.foreignKey()).publicPem,
     }),
   });
-  add([`/v1/mgmt/mcp/client/${projectId}/${mcpServerId}/register`], {
-    target: "register",
-    methods: ["POST"],
-    handle: (r) => register(state, r),
-  });
+  if (state.dynamicRegistration) {
+    add([registrationPath(state)], { target: "register", methods: ["POST"], handle: (r) => register(state, r) });
+  }
   add([`/oauth2/v1/apps/agentic/${projectId}/${mcpServerId}/authorize`], {
     target: "authorize",
     methods: ["GET"],

@@ -34,6 +34,25 @@ export interface Fault {
   destroy?: boolean;
 }
 
+/**
+ * How the emulator fetches Client ID Metadata Documents (CIMD): the client sends an https URL as its
+ * `client_id`, and the emulator fetches the JSON document at that URL at every authorize and token
+ * request (no caching, so a test may change the document between steps).
+ */
+export interface ClientIdMetadataDocumentOptions {
+  /**
+   * Extra CA certificates (PEM) trusted when fetching client ID URLs, on top of Node's bundled roots —
+   * e.g. the `ca` of a {@link ClientMetadataHost}, whose self-signed certificate makes an offline
+   * `https://127.0.0.1:<port>/…` client ID work. The https requirement itself is never relaxed.
+   */
+  ca?: string | readonly string[];
+  /** Give up on a document fetch after this many milliseconds (then `invalid_client`). Default 5000. */
+  timeoutMs?: number;
+  /** Refuse documents larger than this many bytes. Default 5120 (the draft's suggested cap). */
+  maxBytes?: number;
+}
+
+/** Options of {@link startDescopeEmulator}; every one is optional. */
 export interface EmulatorOptions {
   /** Default 0 (a random free port). */
   port?: number;
@@ -59,6 +78,18 @@ export interface EmulatorOptions {
   connections?: Record<string, ConnectionState>;
   /** Extra users loadable via the management API (the login user always is). */
   users?: EmulatorUser[];
+  /**
+   * Dynamic client registration (RFC 7591). Default `true`. `false`: discovery has no
+   * `registration_endpoint` and the registration path answers 404, like a Descope MCP server with DCR
+   * turned off (clients must then use a client ID metadata document).
+   */
+  dynamicClientRegistration?: boolean;
+  /**
+   * Client ID Metadata Documents. Default `true` (enabled with default options): discovery advertises
+   * `client_id_metadata_document_supported: true` and an https `client_id` is resolved by fetching it.
+   * `false`: not advertised, and such a `client_id` is an unknown client.
+   */
+  clientIdMetadataDocuments?: boolean | ClientIdMetadataDocumentOptions;
 }
 
 export interface MintOptions {
