@@ -12,7 +12,15 @@ export {
   DEFAULT_SCOPES_SUPPORTED,
   startDescopeEmulator,
 } from "./emulator.js";
-export { HeadlessOAuthClient, type HeadlessOAuthClientOptions } from "./headless-client.js";
+export {
+  type CredentialScope,
+  type HeadlessClientInformation,
+  type HeadlessClientMetadata,
+  type HeadlessDiscoveryState,
+  HeadlessOAuthClient,
+  type HeadlessOAuthClientOptions,
+  type HeadlessTokens,
+} from "./headless-client.js";
 export {
   type ClientIdMetadataDocument,
   type ClientMetadataHost,
