@@ -88,8 +88,7 @@ async function quickStartV1({ express, adapter }: Flavor): Promise<Running> {
 const clients = {
   v2: {
     connect: (url: URL, oauth: HeadlessOAuthClient) => {
-      // HeadlessOAuthClient implements the provider structurally; its `clientMetadata` is typed loosely.
-      const transport = new TransportV2(url, { authProvider: oauth as never });
+      const transport = new TransportV2(url, { authProvider: oauth });
       return { transport, client: new ClientV2({ name: "readme-test", version: "1.0.0" }) };
     },
     finish: (transport: TransportV2, oauth: HeadlessOAuthClient) =>
@@ -98,7 +97,7 @@ const clients = {
   },
   v1: {
     connect: (url: URL, oauth: HeadlessOAuthClient) => {
-      const transport = new TransportV1(url, { authProvider: oauth as never });
+      const transport = new TransportV1(url, { authProvider: oauth });
       return { transport, client: new ClientV1({ name: "readme-test", version: "1.0.0" }) };
     },
     finish: (transport: TransportV1, oauth: HeadlessOAuthClient) =>
