@@ -23,9 +23,13 @@ import type {
 } from "./types.js";
 import { loadUser, USERS_PATH } from "./users.js";
 
+/** The project ID the emulator uses unless `projectId` is given (28 characters, like Descope's). */
 export const DEFAULT_PROJECT_ID = "P2EmuLat0rPr0jectId000000001";
+/** The MCP server ID the emulator uses unless `mcpServerId` is given. */
 export const DEFAULT_MCP_SERVER_ID = "MEmulat0rMcpServer0000000001";
+/** The management key the emulator accepts unless `managementKey` is given. */
 export const DEFAULT_MANAGEMENT_KEY = "emulator-management-key";
+/** The `scopes_supported` every emulator advertises; `scopesSupported` adds to them. */
 export const DEFAULT_SCOPES_SUPPORTED = ["openid", "profile", "email", "outbound.token.fetch"];
 
 interface Route {
@@ -89,7 +93,20 @@ function hostForURL(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-/** Starts a local stand-in for Descope's hosted API. */
+/**
+ * Starts a local stand-in for Descope's hosted API on `127.0.0.1` (a random port by default): discovery,
+ * JWKS, dynamic client registration, client ID metadata documents, authorize, token, outbound app tokens
+ * and the users API, on Descope's own paths. Each emulator has a fresh RSA key and its own state.
+ *
+ * @example
+ * ```ts
+ * const emu = await startDescopeEmulator();
+ * const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: "http://127.0.0.1:3000" });
+ * // …
+ * await emu.close();
+ * ```
+ * @throws TypeError on invalid options.
+ */
 export async function startDescopeEmulator(options: EmulatorOptions = {}): Promise<DescopeEmulator> {
   checkOptions(options);
   const host = options.host ?? "127.0.0.1";

@@ -23,11 +23,17 @@ export interface HeadlessOAuthClientOptions {
 
 /** The client metadata (RFC 7591 §2) this client registers with or publishes. */
 export interface HeadlessClientMetadata {
+  /** The one redirect URI ({@link HeadlessOAuthClient.redirectUrl}). */
   redirect_uris: string[];
+  /** Shown on consent screens. */
   client_name: string;
+  /** `["authorization_code"]` unless `grantTypes` says otherwise. */
   grant_types: string[];
+  /** `["code"]`. */
   response_types: string[];
+  /** `"none"`: a public client (PKCE, no secret). */
   token_endpoint_auth_method: string;
+  /** The `scope` option, when given. */
   scope?: string;
 }
 
@@ -36,9 +42,13 @@ export interface HeadlessClientMetadata {
  * `{ client_id: <metadata URL> }` (client ID metadata document), stamped by the SDK with the `issuer`.
  */
 export interface HeadlessClientInformation {
+  /** The registered client ID, or the client ID metadata document URL. */
   client_id: string;
+  /** Present for confidential registrations only. */
   client_secret?: string;
+  /** Seconds since the epoch (registration response). */
   client_id_issued_at?: number;
+  /** Seconds since the epoch, 0 for never (registration response). */
   client_secret_expires_at?: number;
   /** The authorization server this client information belongs to. */
   issuer?: string;
@@ -47,11 +57,17 @@ export interface HeadlessClientInformation {
 
 /** Tokens the SDK saved (RFC 6749 §5.1), stamped by the SDK with the `issuer`. */
 export interface HeadlessTokens {
+  /** The access token (a secret). */
   access_token: string;
+  /** `"Bearer"`. */
   token_type: string;
+  /** Lifetime in seconds. */
   expires_in?: number;
+  /** The granted scopes, space-separated. */
   scope?: string;
+  /** Present when the client registered the `refresh_token` grant. */
   refresh_token?: string;
+  /** An OpenID Connect ID token, when the server issues one. */
   id_token?: string;
   /** The authorization server the tokens come from. */
   issuer?: string;
@@ -63,7 +79,9 @@ export interface HeadlessTokens {
  * legs of an authorization so the SDK can check the callback comes from the same authorization server.
  */
 export interface HeadlessDiscoveryState {
+  /** The authorization server the SDK chose. */
   authorizationServerUrl: string;
+  /** Where the protected resource metadata was found. */
   resourceMetadataUrl?: string;
   [key: string]: unknown;
 }
@@ -101,7 +119,10 @@ export class HeadlessOAuthClient {
   private expectedState: string | undefined;
   private callback: URL | undefined;
 
-  /** @throws TypeError when `clientMetadataUrl` is not an https URL with a path (the SDKs' rule). */
+  /**
+   * Creates a provider for one MCP server and one session; keep one per test.
+   * @throws TypeError when `clientMetadataUrl` is not an https URL with a path (the SDKs' rule).
+   */
   constructor(options: HeadlessOAuthClientOptions = {}) {
     this.options = options;
     this.redirectUrl = options.redirectUrl ?? "http://127.0.0.1:1/oauth/callback";

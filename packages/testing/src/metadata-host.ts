@@ -14,6 +14,7 @@ export interface HostedResponse {
 
 /** One request the {@link ClientMetadataHost} received. */
 export interface HostedRequest {
+  /** Upper-case method. */
   method: string;
   /** The path name, without the query string. */
   path: string;
@@ -28,12 +29,19 @@ export interface HostedRequest {
  * metadata plus `client_id`, which must be the document's own URL.
  */
 export interface ClientIdMetadataDocument {
+  /** The document's own URL, exactly. */
   client_id: string;
+  /** Every redirect URI the client may use (exact match). */
   redirect_uris: string[];
+  /** Shown on consent screens. */
   client_name?: string;
+  /** Default `["authorization_code"]`; add `refresh_token` to be issued refresh tokens. */
   grant_types?: string[];
+  /** Default `["code"]`. */
   response_types?: string[];
+  /** `"none"` (the default): a document cannot carry a shared secret. */
   token_endpoint_auth_method?: string;
+  /** Space-separated scopes the client may ask for. */
   scope?: string;
   [key: string]: unknown;
 }
