@@ -226,7 +226,8 @@ export class HeadlessOAuthClient {
   /**
    * Follows the authorization URL without a browser and keeps the redirect for
    * {@link HeadlessOAuthClient.takeCallback}.
-   * @throws Error when the server does not redirect, the `state` does not match, or the redirect carries an `error`.
+   * @throws Error when the server does not redirect, the `state` does not match, or the redirect carries
+   * an `error` or no `code`.
    */
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     this.authorizations++;
@@ -247,6 +248,7 @@ export class HeadlessOAuthClient {
     const error = callback.searchParams.get("error");
     if (error)
       throw new Error(`Authorization failed: ${error} ${callback.searchParams.get("error_description") ?? ""}`.trim());
+    if (!callback.searchParams.get("code")) throw new Error("The authorization redirect carries no code");
     this.callback = callback;
   }
 
@@ -255,7 +257,11 @@ export class HeadlessOAuthClient {
     return this.callback !== undefined;
   }
 
-  /** The redirect the authorization server answered with (`code`, `state`, `iss`); consumed once. @throws Error when none is pending. */
+  /**
+   * The redirect the authorization server answered with (`code` — always present —, `state`, `iss`);
+   * consumed once.
+   * @throws Error when none is pending.
+   */
   takeCallback(): URL {
     const callback = this.callback;
     if (!callback) throw new Error("No authorization redirect is pending");

@@ -1,4 +1,6 @@
+import { createServer } from "node:http";
 import { request } from "node:https";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ClientMetadataHost,
@@ -151,6 +153,24 @@ describe("HeadlessOAuthClient", () => {
         'The authorization endpoint answered 400 instead of redirecting: {"error":"invalid_client","error_description":"Unknown client_id"}',
       );
     });
+  });
+});
+
+describe("redirectToAuthorization against a misbehaving authorization server", () => {
+  it("refuses a redirect without a code", async () => {
+    const oauth = new HeadlessOAuthClient({ redirectUrl: REDIRECT_URI });
+    const state = oauth.state();
+    const server = createServer((_req, res) => {
+      res.writeHead(302, { location: `${REDIRECT_URI}?state=${state}` }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/authorize`);
+      await expect(oauth.redirectToAuthorization(url)).rejects.toThrow("The authorization redirect carries no code");
+      expect(oauth.hasPendingCallback).toBe(false);
+    } finally {
+      server.close();
+    }
   });
 });
 
