@@ -13,14 +13,37 @@ export interface EmulatorUser {
   /** Project-level permissions (`permissions` claim). */
   permissions: string[];
   /** Tenant memberships with their roles and permissions (`tenants` claim), by tenant ID. */
-  tenants: Record<string, { roles?: string[]; permissions?: string[] }>;
+  tenants: Record<
+    string,
+    {
+      /** Roles in this tenant. */
+      roles?: string[];
+      /** Permissions in this tenant. */
+      permissions?: string[];
+    }
+  >;
 }
 
 /** The state of one outbound app ("connection") for the emulated user. */
 export type ConnectionState =
-  | { status: "connected"; accessToken?: string; scopes?: string[]; expiresInSeconds?: number }
-  | { status: "not_connected" }
-  | { status: "denied" };
+  | {
+      /** The user connected the app: token requests succeed. */
+      status: "connected";
+      /** The third-party access token handed out; default `emu-<appId>-access-token`. */
+      accessToken?: string;
+      /** The scopes the connection was granted; a request for a scope outside them answers 404. */
+      scopes?: string[];
+      /** Lifetime of the handed-out token; default 3600. */
+      expiresInSeconds?: number;
+    }
+  | {
+      /** The user never connected the app: token requests answer 404. */
+      status: "not_connected";
+    }
+  | {
+      /** A Descope policy denies the token: requests answer 403. */
+      status: "denied";
+    };
 
 /** Which group of endpoints a fault applies to. `"all"` applies to every request, including unknown paths. */
 export type FaultTarget = "discovery" | "jwks" | "register" | "authorize" | "token" | "outbound" | "users" | "all";
