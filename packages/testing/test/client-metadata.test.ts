@@ -9,7 +9,16 @@ import {
   startClientMetadataHost,
   startDescopeEmulator,
 } from "../src/index.js";
-import { authorizeRaw, endpoints, getCode, payload, pkce, REDIRECT_URI, RESOURCE, tokenRequest } from "./helpers.js";
+import {
+  authorizeParams,
+  authorizeRaw,
+  endpoints,
+  getCode,
+  payload,
+  REDIRECT_URI,
+  RESOURCE,
+  tokenRequest,
+} from "./helpers.js";
 
 let host: ClientMetadataHost;
 let emu: DescopeEmulator;
@@ -36,18 +45,31 @@ function serveJson(document: (url: string) => unknown, headers?: Record<string, 
   return host.serve(path, { body: JSON.stringify(document(host.url(path))), ...(headers ? { headers } : {}) });
 }
 
+/** A published client, a fresh code for it, and the token request form that redeems the code. */
+async function redeemable(overrides: Record<string, unknown> = {}) {
+  const id = publish(overrides);
+  const { code, verifier } = await getCode(emu, id);
+  const form = {
+    grant_type: "authorization_code",
+    code,
+    code_verifier: verifier,
+    client_id: id,
+    redirect_uri: REDIRECT_URI,
+  };
+  return { id, form };
+}
+
 const fetchesOf = (url: string) => host.requests.filter((r) => r.path === new URL(url).pathname);
 
-async function expectAuthorizeRefused(clientId: string, status: number, error: string, description: string) {
-  const { challenge } = pkce();
-  const res = await authorizeRaw(emu, {
-    client_id: clientId,
-    redirect_uri: REDIRECT_URI,
-    response_type: "code",
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    state: "s",
-  });
+/** Authorize must answer `status` JSON `{ error, error_description }` and never redirect. */
+async function expectAuthorizeRefused(
+  clientId: string,
+  status: number,
+  error: string,
+  description: string,
+  emulator = emu,
+) {
+  const res = await authorizeRaw(emulator, { ...authorizeParams(clientId).params });
   expect(res.status).toBe(status);
   expect(res.headers.get("location")).toBeNull();
   expect(await res.json()).toEqual({ error, error_description: description });
@@ -138,17 +160,8 @@ describe("the code flow with a client ID metadata document", () => {
   });
 
   it("issues and rotates refresh tokens when the document lists the refresh_token grant", async () => {
-    const id = publish({ grant_types: ["authorization_code", "refresh_token"] });
-    const { code, verifier } = await getCode(emu, id);
-    const first = (await (
-      await tokenRequest(emu, {
-        grant_type: "authorization_code",
-        code,
-        code_verifier: verifier,
-        client_id: id,
-        redirect_uri: REDIRECT_URI,
-      })
-    ).json()) as Record<string, string>;
+    const { id, form } = await redeemable({ grant_types: ["authorization_code", "refresh_token"] });
+    const first = (await (await tokenRequest(emu, form)).json()) as Record<string, string>;
     expect(first.refresh_token).toMatch(/^emu_rt_/);
     const refreshed = await tokenRequest(emu, {
       grant_type: "refresh_token",
@@ -326,13 +339,13 @@ describe("authorize refuses without redirecting (the redirect URI cannot be trus
   it("a host the emulator does not trust (self-signed certificate without `ca`)", async () => {
     const untrusting = await startDescopeEmulator();
     try {
-      const id = publish();
-      const res = await authorizeRaw(untrusting, { client_id: id, redirect_uri: REDIRECT_URI, response_type: "code" });
-      expect(res.status).toBe(400);
-      expect(await res.json()).toEqual({
-        error: "invalid_client",
-        error_description: "Could not fetch the client ID metadata document: DEPTH_ZERO_SELF_SIGNED_CERT",
-      });
+      await expectAuthorizeRefused(
+        publish(),
+        400,
+        "invalid_client",
+        "Could not fetch the client ID metadata document: DEPTH_ZERO_SELF_SIGNED_CERT",
+        untrusting,
+      );
     } finally {
       await untrusting.close();
     }
@@ -358,16 +371,13 @@ describe("authorize refuses without redirecting (the redirect URI cannot be trus
     it("a host that never answers: refused after timeoutMs", async () => {
       const quick = await startDescopeEmulator({ clientIdMetadataDocuments: { timeoutMs: 100 } });
       try {
-        const res = await authorizeRaw(quick, {
-          client_id: `https://127.0.0.1:${silentPort}/client.json`,
-          redirect_uri: REDIRECT_URI,
-          response_type: "code",
-        });
-        expect(res.status).toBe(400);
-        expect(await res.json()).toEqual({
-          error: "invalid_client",
-          error_description: "Fetching the client ID metadata document timed out after 100 ms",
-        });
+        await expectAuthorizeRefused(
+          `https://127.0.0.1:${silentPort}/client.json`,
+          400,
+          "invalid_client",
+          "Fetching the client ID metadata document timed out after 100 ms",
+          quick,
+        );
       } finally {
         await quick.close();
       }
@@ -387,16 +397,8 @@ describe("authorize refuses without redirecting (the redirect URI cannot be trus
 
 describe("the token endpoint authenticates the client by its document again", () => {
   it("refuses (401 invalid_client) when the document is gone, without consuming the code", async () => {
-    const id = publish();
-    const { code, verifier } = await getCode(emu, id);
+    const { id, form } = await redeemable();
     host.unpublish(new URL(id).pathname);
-    const form = {
-      grant_type: "authorization_code",
-      code,
-      code_verifier: verifier,
-      client_id: id,
-      redirect_uri: REDIRECT_URI,
-    };
     const res = await tokenRequest(emu, form);
     expect(res.status).toBe(401);
     expect(res.headers.get("cache-control")).toBe("no-store");
@@ -409,15 +411,7 @@ describe("the token endpoint authenticates the client by its document again", ()
   });
 
   it("refuses a client secret (a document cannot share one)", async () => {
-    const id = publish();
-    const { code, verifier } = await getCode(emu, id);
-    const form = {
-      grant_type: "authorization_code",
-      code,
-      code_verifier: verifier,
-      client_id: id,
-      redirect_uri: REDIRECT_URI,
-    };
+    const { id, form } = await redeemable();
     const withSecret = await tokenRequest(emu, { ...form, client_secret: "guess" });
     expect(withSecret.status).toBe(401);
     expect(await withSecret.json()).toEqual({
@@ -432,16 +426,8 @@ describe("the token endpoint authenticates the client by its document again", ()
   });
 
   it("refuses a code issued to another client ID URL", async () => {
-    const a = publish();
-    const b = publish();
-    const { code, verifier } = await getCode(emu, a);
-    const res = await tokenRequest(emu, {
-      grant_type: "authorization_code",
-      code,
-      code_verifier: verifier,
-      client_id: b,
-      redirect_uri: REDIRECT_URI,
-    });
+    const { form } = await redeemable();
+    const res = await tokenRequest(emu, { ...form, client_id: publish() });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
       error: "invalid_grant",
