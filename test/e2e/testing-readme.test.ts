@@ -181,7 +181,7 @@ describe("packages/testing/README.md type-checks", () => {
       module: ts.ModuleKind.ESNext,
       moduleResolution: ts.ModuleResolutionKind.Bundler,
       skipLibCheck: true,
-      types: ["node"],
+      types: [], // the blocks use no Node globals; the DOM lib has console, URL and fetch
     };
     const host = ts.createCompilerHost(options);
     const { fileExists, readFile, getSourceFile } = host;
