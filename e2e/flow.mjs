@@ -1,6 +1,7 @@
 // The real-client flow shared by `pnpm demo` and the end-to-end tests: the official MCP TypeScript SDK
 // client (v2 `@modelcontextprotocol/client` or v1 `@modelcontextprotocol/sdk`) runs the whole OAuth
 // flow headlessly against an example server protected by descope-mcp and the local Descope emulator.
+import { randomUUID } from "node:crypto";
 import { HeadlessOAuthClient } from "@descope-mcp/testing";
 
 /** Loads one SDK major behind a common face. */
@@ -34,8 +35,19 @@ const textOf = (result) => result.content?.find((c) => c.type === "text")?.text 
  * Runs: 401 → metadata discovery → registration → authorize (PKCE) → token → tools/list → whoami →
  * write_note refused (403 insufficient_scope) → re-authorize with the scope → write_note →
  * connection_status. Returns what happened, step by step, for printing and asserting.
+ *
+ * `registration`: `"dcr"` (dynamic client registration) or `"cimd"` (a client ID metadata document,
+ * published on `clientMetadataHost` — a `startClientMetadataHost()` the emulator trusts — for the flow).
  */
-export async function runClientFlow({ mcpURL, sdk: major = "v2", say = () => {} }) {
+export async function runClientFlow({
+  mcpURL,
+  sdk: major = "v2",
+  registration = "dcr",
+  clientMetadataHost,
+  say = () => {},
+}) {
+  if (registration !== "dcr" && registration !== "cimd") throw new Error(`unknown registration "${registration}"`);
+  if (registration === "cimd" && !clientMetadataHost) throw new Error("registration cimd needs a clientMetadataHost");
   const sdk = await loadSdk(major);
   const http = [];
   const steps = [];
@@ -63,13 +75,17 @@ export async function runClientFlow({ mcpURL, sdk: major = "v2", say = () => {} 
     const discovered = http.filter((h) => h.path.includes("/.well-known/")).map((h) => `${h.path} → ${h.status}`);
     step(`metadata discovery: ${discovered.join(", ")}`);
   };
+  const clientMetadataUrl =
+    registration === "cimd" ? clientMetadataHost.url(`/clients/${major}-${randomUUID()}.json`) : undefined;
   const oauth = new HeadlessOAuthClient({
     clientName: `descope-mcp demo (${major})`,
+    ...(clientMetadataUrl ? { clientMetadataUrl } : {}),
     onStep: (line) => {
       showDiscovery();
       step(line);
     },
   });
+  if (clientMetadataUrl) clientMetadataHost.publish(oauth.clientMetadataDocument);
   const newTransport = () => new sdk.Transport(new URL(mcpURL), { authProvider: oauth, fetch: loggingFetch });
 
   // 1. Unauthenticated request: 401 with a challenge pointing at the metadata.
@@ -122,5 +138,17 @@ export async function runClientFlow({ mcpURL, sdk: major = "v2", say = () => {} 
   const connection = JSON.parse(textOf(await client.callTool({ name: "connection_status", arguments: {} })));
   step(`connection_status → ${JSON.stringify(connection)}`);
   await client.close();
-  return { steps, http, tools, whoami, refused, note, connection, authorizations: oauth.authorizations, oauth };
+  if (clientMetadataUrl) clientMetadataHost.unpublish(new URL(clientMetadataUrl).pathname);
+  return {
+    steps,
+    http,
+    tools,
+    whoami,
+    refused,
+    note,
+    connection,
+    authorizations: oauth.authorizations,
+    oauth,
+    clientId: oauth.clientInformation()?.client_id,
+  };
 }

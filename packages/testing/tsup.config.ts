@@ -5,6 +5,8 @@ const shared = {
   target: "es2022",
   platform: "node",
   treeshake: true,
+  // Keep `node:` specifiers as written (tsup strips them by default).
+  removeNodeProtocol: false,
 } as const;
 
 export default defineConfig([

@@ -88,21 +88,24 @@ async function quickStartV1({ express, adapter }: Flavor): Promise<Running> {
 const clients = {
   v2: {
     connect: (url: URL, oauth: HeadlessOAuthClient) => {
-      // HeadlessOAuthClient implements the provider structurally; its `clientMetadata` is typed loosely.
-      const transport = new TransportV2(url, { authProvider: oauth as never });
-      return { transport, client: new ClientV2({ name: "readme-test", version: "1.0.0" }) };
+      const transport = new TransportV2(url, { authProvider: oauth });
+      return {
+        transport,
+        client: new ClientV2({ name: "readme-test", version: "1.0.0" }),
+        finish: () => transport.finishAuth(oauth.takeCallback().searchParams),
+      };
     },
-    finish: (transport: TransportV2, oauth: HeadlessOAuthClient) =>
-      transport.finishAuth(oauth.takeCallback().searchParams),
     Unauthorized: UnauthorizedV2,
   },
   v1: {
     connect: (url: URL, oauth: HeadlessOAuthClient) => {
-      const transport = new TransportV1(url, { authProvider: oauth as never });
-      return { transport, client: new ClientV1({ name: "readme-test", version: "1.0.0" }) };
+      const transport = new TransportV1(url, { authProvider: oauth });
+      return {
+        transport,
+        client: new ClientV1({ name: "readme-test", version: "1.0.0" }),
+        finish: () => transport.finishAuth(oauth.takeCallback().searchParams.get("code") as string),
+      };
     },
-    finish: (transport: TransportV1, oauth: HeadlessOAuthClient) =>
-      transport.finishAuth(oauth.takeCallback().searchParams.get("code") as string),
     Unauthorized: UnauthorizedV1,
   },
 };
@@ -120,10 +123,10 @@ describe.each(FLAVORS)("README quick starts on $name", (flavor) => {
     try {
       // First connect: 401 → discovery → registration → authorization redirect.
       const first = sdk.connect(url, oauth);
-      await expect(first.client.connect(first.transport as never)).rejects.toBeInstanceOf(sdk.Unauthorized);
-      await sdk.finish(first.transport as never, oauth);
-      const { transport, client } = sdk.connect(url, oauth);
-      await client.connect(transport as never);
+      await expect(first.client.connect(first.transport)).rejects.toBeInstanceOf(sdk.Unauthorized);
+      await first.finish();
+      const { transport, client, finish } = sdk.connect(url, oauth);
+      await client.connect(transport);
 
       const user = "U2EmulatorUser0001";
       expect(textOf(await client.callTool({ name: "whoami", arguments: {} }))).toEqual({ user, session: user });
@@ -132,7 +135,7 @@ describe.each(FLAVORS)("README quick starts on $name", (flavor) => {
       // write_note needs notes:write: 403 insufficient_scope → the client re-authorizes.
       await expect(client.callTool({ name: "write_note", arguments: {} })).rejects.toBeInstanceOf(sdk.Unauthorized);
       expect(oauth.lastRequestedScope?.split(" ").sort()).toEqual(["notes:write", "openid"]);
-      await sdk.finish(transport as never, oauth);
+      await finish();
       expect(textOf(await client.callTool({ name: "write_note", arguments: {} }))).toEqual({ saved: true, by: user });
       expect(oauth.authorizations).toBe(2);
       await client.close();

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// The `descope-emulator` command: runs the emulator until SIGINT/SIGTERM (see the package README).
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startDescopeEmulator } from "./emulator.js";
 import type { EmulatorOptions } from "./types.js";
@@ -12,6 +14,13 @@ const USAGE = `Usage: descope-emulator [options]
   --management-key <k>   management key (default emulator-management-key)
   --audience <url>       default token audience (repeatable)
   --connect <appId>      mark an outbound app as connected (repeatable)
+  --client-metadata-ca <file>
+                         also trust this PEM CA certificate when fetching client ID
+                         metadata documents (repeatable)
+  --no-client-metadata-documents
+                         turn Client ID Metadata Documents off
+  --no-dynamic-registration
+                         turn dynamic client registration off
   -h, --help             show this help
 
 Runs until SIGINT/SIGTERM.`;
@@ -34,6 +43,9 @@ const parseCli = (args: string[]) =>
       "management-key": { type: "string" },
       audience: { type: "string", multiple: true },
       connect: { type: "string", multiple: true },
+      "client-metadata-ca": { type: "string", multiple: true },
+      "no-client-metadata-documents": { type: "boolean" },
+      "no-dynamic-registration": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -53,6 +65,19 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail(`--port must be an integer 0–65535, got "${values.port}"`);
   const audience = values.audience;
+  const caFiles = values["client-metadata-ca"] ?? [];
+  if (values["no-client-metadata-documents"] && caFiles.length > 0) {
+    fail("--client-metadata-ca and --no-client-metadata-documents contradict each other");
+  }
+  const ca = caFiles.map((file) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (error) {
+      return fail(
+        `cannot read --client-metadata-ca ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
+    }
+  });
   const options: EmulatorOptions = {
     port,
     ...(values.host !== undefined ? { host: values.host } : {}),
@@ -63,6 +88,8 @@ async function main(): Promise<void> {
       ? { audience: audience.length === 1 ? (audience[0] as string) : audience }
       : {}),
     connections: Object.fromEntries((values.connect ?? []).map((appId) => [appId, { status: "connected" as const }])),
+    clientIdMetadataDocuments: values["no-client-metadata-documents"] ? false : { ca },
+    dynamicClientRegistration: !values["no-dynamic-registration"],
   };
   let emulator: Awaited<ReturnType<typeof startDescopeEmulator>>;
   try {

@@ -9,7 +9,7 @@ export function discoveryDocument(state: EmulatorState): Record<string, unknown>
     issuer: issuerURL,
     authorization_endpoint: `${baseURL}/oauth2/v1/apps/agentic/${p}/${m}/authorize`,
     token_endpoint: `${baseURL}/oauth2/v1/apps/agentic/${p}/${m}/token`,
-    registration_endpoint: `${baseURL}/v1/mgmt/mcp/client/${p}/${m}/register`,
+    ...(state.dynamicRegistration ? { registration_endpoint: registrationPath(state, baseURL) } : {}),
     jwks_uri: jwksURL,
     scopes_supported: [...state.scopesSupported],
     response_types_supported: ["code"],
@@ -18,8 +18,13 @@ export function discoveryDocument(state: EmulatorState): Record<string, unknown>
     token_endpoint_auth_methods_supported: ["none", "client_secret_post", "client_secret_basic"],
     id_token_signing_alg_values_supported: ["RS256"],
     authorization_response_iss_parameter_supported: true,
+    ...(state.metadataDocuments ? { client_id_metadata_document_supported: true } : {}),
   };
 }
+
+/** The dynamic client registration endpoint (RFC 7591), on Descope's management API path. */
+export const registrationPath = (state: EmulatorState, baseURL = ""): string =>
+  `${baseURL}/v1/mgmt/mcp/client/${state.projectId}/${state.mcpServerId}/register`;
 
 export function discoveryPaths(state: EmulatorState): string[] {
   const issuerPath = `/v1/apps/agentic/${state.projectId}/${state.mcpServerId}`;

@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { discoveryPaths, jwksPaths, serveDiscovery, serveJwks } from "./discovery.js";
+import {
+  DEFAULT_METADATA_MAX_BYTES,
+  DEFAULT_METADATA_TIMEOUT_MS,
+  type MetadataDocumentPolicy,
+  trustedCertificates,
+} from "./client-metadata.js";
+import { discoveryPaths, jwksPaths, registrationPath, serveDiscovery, serveJwks } from "./discovery.js";
 import { descopeError, type EmulatorRequest, type EmulatorResponse, readRequest, send, toRecorded } from "./http.js";
 import { KeyStore } from "./keys.js";
 import { authorize, register, token } from "./oauth.js";
@@ -17,9 +23,13 @@ import type {
 } from "./types.js";
 import { loadUser, USERS_PATH } from "./users.js";
 
+/** The project ID the emulator uses unless `projectId` is given (28 characters, like Descope's). */
 export const DEFAULT_PROJECT_ID = "P2EmuLat0rPr0jectId000000001";
+/** The MCP server ID the emulator uses unless `mcpServerId` is given. */
 export const DEFAULT_MCP_SERVER_ID = "MEmulat0rMcpServer0000000001";
+/** The management key the emulator accepts unless `managementKey` is given. */
 export const DEFAULT_MANAGEMENT_KEY = "emulator-management-key";
+/** The `scopes_supported` every emulator advertises; `scopesSupported` adds to them. */
 export const DEFAULT_SCOPES_SUPPORTED = ["openid", "profile", "email", "outbound.token.fetch"];
 
 interface Route {
@@ -48,6 +58,33 @@ function checkOptions(o: EmulatorOptions): void {
   }
   if (o.accessTokenTtlSeconds !== undefined && !Number.isFinite(o.accessTokenTtlSeconds))
     fail("accessTokenTtlSeconds must be a number");
+  const cimd = o.clientIdMetadataDocuments;
+  if (typeof cimd === "object" && cimd !== null) {
+    for (const key of ["timeoutMs", "maxBytes"] as const) {
+      const v = cimd[key];
+      if (v !== undefined && !(Number.isInteger(v) && v > 0))
+        fail(`clientIdMetadataDocuments.${key} must be a positive integer`);
+    }
+    const ca = cimd.ca;
+    if (
+      ca !== undefined &&
+      !(typeof ca === "string" || (Array.isArray(ca) && ca.every((c) => typeof c === "string")))
+    ) {
+      fail("clientIdMetadataDocuments.ca must be a PEM string or an array of them");
+    }
+  }
+}
+
+function metadataDocumentPolicy(
+  option: EmulatorOptions["clientIdMetadataDocuments"],
+): MetadataDocumentPolicy | undefined {
+  if (option === false) return undefined;
+  const o = typeof option === "object" && option !== null ? option : {};
+  return {
+    ca: trustedCertificates(o.ca),
+    timeoutMs: o.timeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS,
+    maxBytes: o.maxBytes ?? DEFAULT_METADATA_MAX_BYTES,
+  };
 }
 
 function hostForURL(host: string): string {
@@ -56,7 +93,20 @@ function hostForURL(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-/** Starts a local stand-in for Descope's hosted API. */
+/**
+ * Starts a local stand-in for Descope's hosted API on `127.0.0.1` (a random port by default): discovery,
+ * JWKS, dynamic client registration, client ID metadata documents, authorize, token, outbound app tokens
+ * and the users API, on Descope's own paths. Each emulator has a fresh RSA key and its own state.
+ *
+ * @example
+ * ```ts
+ * const emu = await startDescopeEmulator();
+ * const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: "http://127.0.0.1:3000" });
+ * // …
+ * await emu.close();
+ * ```
+ * @throws TypeError on invalid options.
+ */
 export async function startDescopeEmulator(options: EmulatorOptions = {}): Promise<DescopeEmulator> {
   checkOptions(options);
   const host = options.host ?? "127.0.0.1";
@@ -77,6 +127,8 @@ export async function startDescopeEmulator(options: EmulatorOptions = {}): Promi
     scopesSupported: [...new Set([...DEFAULT_SCOPES_SUPPORTED, ...(options.scopesSupported ?? [])])],
     ttlSeconds: options.accessTokenTtlSeconds ?? 3600,
     connections: new Map(Object.entries(options.connections ?? {})),
+    dynamicRegistration: options.dynamicClientRegistration ?? true,
+    metadataDocuments: metadataDocumentPolicy(options.clientIdMetadataDocuments),
     clients: new Map(),
     codes: new Map(),
     refreshTokens: new Map(),
@@ -112,11 +164,9 @@ export async function startDescopeEmulator(options: EmulatorOptions = {}): Promi
       body: (await keys.foreignKey()).publicPem,
     }),
   });
-  add([`/v1/mgmt/mcp/client/${projectId}/${mcpServerId}/register`], {
-    target: "register",
-    methods: ["POST"],
-    handle: (r) => register(state, r),
-  });
+  if (state.dynamicRegistration) {
+    add([registrationPath(state)], { target: "register", methods: ["POST"], handle: (r) => register(state, r) });
+  }
   add([`/oauth2/v1/apps/agentic/${projectId}/${mcpServerId}/authorize`], {
     target: "authorize",
     methods: ["GET"],

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { looksLikeMetadataURL, resolveMetadataDocument } from "./client-metadata.js";
 import { type EmulatorRequest, type EmulatorResponse, isAbsoluteURL, isObject, json, oauthError } from "./http.js";
 import {
   type AuthorizationCode,
@@ -79,6 +80,24 @@ export function register(state: EmulatorState, req: EmulatorRequest): EmulatorRe
   );
 }
 
+// ---------------------------------------------------------------- client lookup
+
+/**
+ * A registered client, or one described by the client ID metadata document its `client_id` URL points
+ * to (fetched and validated on every call). `undefined` when the ID is unknown.
+ */
+async function findClient(
+  state: EmulatorState,
+  clientId: string,
+): Promise<{ client: RegisteredClient } | { problem: string } | undefined> {
+  const registered = state.clients.get(clientId);
+  if (registered) return { client: registered };
+  if (state.metadataDocuments && looksLikeMetadataURL(clientId)) {
+    return resolveMetadataDocument(clientId, state.metadataDocuments);
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------- authorize
 
 function redirectTo(target: string, params: Record<string, string | null | undefined>): EmulatorResponse {
@@ -87,13 +106,16 @@ function redirectTo(target: string, params: Record<string, string | null | undef
   return { status: 302, headers: { location: url.toString(), ...NO_STORE } };
 }
 
-export function authorize(state: EmulatorState, req: EmulatorRequest): EmulatorResponse {
+export async function authorize(state: EmulatorState, req: EmulatorRequest): Promise<EmulatorResponse> {
   const q = req.query;
   const bad = (error: string, description: string) => oauthError(400, error, description, NO_STORE);
   const clientId = q.get("client_id");
   if (!clientId) return bad("invalid_request", "client_id is required");
-  const client = state.clients.get(clientId);
-  if (!client) return bad("invalid_client", "Unknown client_id");
+  const found = await findClient(state, clientId);
+  if (!found) return bad("invalid_client", "Unknown client_id");
+  // The redirect URI cannot be trusted before the client is known: never redirect these errors.
+  if ("problem" in found) return bad("invalid_client", found.problem);
+  const { client } = found;
 
   const given = q.get("redirect_uri");
   let redirectUri: string;
@@ -101,7 +123,12 @@ export function authorize(state: EmulatorState, req: EmulatorRequest): EmulatorR
     if (client.redirectUris.length !== 1) return bad("invalid_request", "redirect_uri is required");
     redirectUri = client.redirectUris[0] as string;
   } else if (!client.redirectUris.includes(given)) {
-    return bad("invalid_request", "redirect_uri does not match any registered redirect URI");
+    return bad(
+      "invalid_request",
+      client.metadataDocument
+        ? "redirect_uri is not one of the redirect_uris in the client ID metadata document"
+        : "redirect_uri does not match any registered redirect URI",
+    );
   } else {
     redirectUri = given;
   }
@@ -150,7 +177,11 @@ export function authorize(state: EmulatorState, req: EmulatorRequest): EmulatorR
 
 type Authenticated = { client: RegisteredClient } | { error: EmulatorResponse };
 
-function authenticateClient(state: EmulatorState, req: EmulatorRequest, form: URLSearchParams): Authenticated {
+async function authenticateClient(
+  state: EmulatorState,
+  req: EmulatorRequest,
+  form: URLSearchParams,
+): Promise<Authenticated> {
   const err = (status: number, error: string, d: string, extra?: Record<string, string>) => ({
     error: oauthError(status, error, d, { ...NO_STORE, ...extra }),
   });
@@ -182,8 +213,19 @@ function authenticateClient(state: EmulatorState, req: EmulatorRequest, form: UR
   }
   const challenge = basic ? { "www-authenticate": 'Basic realm="emulator"' } : undefined;
   if (!clientId) return err(401, "invalid_client", "Client authentication failed: no client_id", challenge);
-  const client = state.clients.get(clientId);
-  if (!client) return err(401, "invalid_client", "Client authentication failed: unknown client", challenge);
+  const found = await findClient(state, clientId);
+  if (!found) return err(401, "invalid_client", "Client authentication failed: unknown client", challenge);
+  if ("problem" in found)
+    return err(401, "invalid_client", `Client authentication failed: ${found.problem}`, challenge);
+  const { client } = found;
+  if (client.metadataDocument && (secret !== null || basic)) {
+    return err(
+      401,
+      "invalid_client",
+      "Client authentication failed: a client identified by a client ID metadata document has no secret",
+      challenge,
+    );
+  }
   if (client.clientSecret !== undefined) {
     const ok =
       secret !== null &&
@@ -242,7 +284,7 @@ export async function token(state: EmulatorState, req: EmulatorRequest): Promise
     if (key !== "resource" && form.getAll(key).length > 1)
       return fail("invalid_request", `Parameter ${key} is repeated`);
   }
-  const authn = authenticateClient(state, req, form);
+  const authn = await authenticateClient(state, req, form);
   if ("error" in authn) return authn.error;
   const { client } = authn;
   const grantType = form.get("grant_type");

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { MetadataDocumentPolicy } from "./client-metadata.js";
 import type { KeyStore } from "./keys.js";
 import type { TokenFactory } from "./tokens.js";
 import type { ConnectionState, EmulatorUser } from "./types.js";
@@ -13,6 +14,8 @@ export interface RegisteredClient {
   authMethod: "none" | "client_secret_post" | "client_secret_basic";
   clientName?: string;
   scope?: string;
+  /** Resolved from a client ID metadata document for this one request (never stored). */
+  metadataDocument?: boolean;
 }
 
 export interface AuthorizationCode {
@@ -59,6 +62,10 @@ export interface EmulatorState {
   scopesSupported: string[];
   ttlSeconds: number;
   connections: Map<string, ConnectionState>;
+  /** Whether the registration endpoint is served and advertised. */
+  dynamicRegistration: boolean;
+  /** How client ID metadata documents are fetched; `undefined` when they are not supported. */
+  metadataDocuments: MetadataDocumentPolicy | undefined;
   clients: Map<string, RegisteredClient>;
   codes: Map<string, AuthorizationCode>;
   refreshTokens: Map<string, RefreshGrant>;

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "tsup";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startClientMetadataHost } from "../src/index.js";
+import { pkce, REDIRECT_URI } from "./helpers.js";
 
 const pkgDir = fileURLToPath(new URL("..", import.meta.url));
 let outDir: string;
@@ -83,6 +85,57 @@ describe("descope-emulator CLI", () => {
     expect(res.status).toBe(200);
     child.kill("SIGTERM");
     expect(await exit).toBe(0);
+  });
+
+  it("--no-dynamic-registration and --no-client-metadata-documents turn both registration paths off", async () => {
+    const { child, lines, exit } = run(["--port=0", "--no-dynamic-registration", "--no-client-metadata-documents"]);
+    const doc = (await (await fetch((await lines())["well-known"] as string)).json()) as Record<string, unknown>;
+    expect(doc).not.toHaveProperty("registration_endpoint");
+    expect(doc).not.toHaveProperty("client_id_metadata_document_supported");
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+  });
+
+  it("--client-metadata-ca trusts a local HTTPS host for client ID metadata documents", async () => {
+    const host = await startClientMetadataHost();
+    const caFile = join(outDir, "host-ca.pem");
+    await writeFile(caFile, host.ca);
+    const { child, lines, exit } = run(["--port=0", "--client-metadata-ca", caFile]);
+    try {
+      const info = await lines();
+      const doc = (await (await fetch(info["well-known"] as string)).json()) as Record<string, string>;
+      expect(doc.client_id_metadata_document_supported).toBe(true);
+      const clientId = host.publish({ client_id: host.url("/cli-client.json"), redirect_uris: [REDIRECT_URI] });
+      const authorize = new URL(doc.authorization_endpoint as string);
+      for (const [k, v] of Object.entries({
+        client_id: clientId,
+        redirect_uri: REDIRECT_URI,
+        response_type: "code",
+        code_challenge: pkce().challenge,
+        code_challenge_method: "S256",
+      })) {
+        authorize.searchParams.set(k, v);
+      }
+      const res = await fetch(authorize, { redirect: "manual" });
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toMatch(/^http:\/\/127\.0\.0\.1:9999\/callback\?code=emu_code_/);
+    } finally {
+      child.kill("SIGTERM");
+      await exit;
+      await host.close();
+    }
+  });
+
+  it("exits 2 when --client-metadata-ca cannot be read", async () => {
+    const child = spawn(process.execPath, [cli, "--client-metadata-ca", join(outDir, "missing.pem")], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(2);
+    expect(err).toContain(`cannot read --client-metadata-ca ${join(outDir, "missing.pem")}: ENOENT`);
   });
 
   it("exits 2 with usage on a bad argument", async () => {

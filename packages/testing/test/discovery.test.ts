@@ -45,6 +45,7 @@ describe("discovery", () => {
       token_endpoint_auth_methods_supported: ["none", "client_secret_post", "client_secret_basic"],
       id_token_signing_alg_values_supported: ["RS256"],
       authorization_response_iss_parameter_supported: true,
+      client_id_metadata_document_supported: true,
     };
   };
 

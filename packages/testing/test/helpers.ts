@@ -65,24 +65,32 @@ export async function authorizeRaw(
   return fetch(url, { redirect: "manual" });
 }
 
+/** A well-formed authorization request for `clientId` (PKCE S256, scope, state, resource) and its verifier. */
+export function authorizeParams(clientId: string): { params: AuthorizeParams; verifier: string } {
+  const { verifier, challenge } = pkce();
+  return {
+    verifier,
+    params: {
+      client_id: clientId,
+      redirect_uri: REDIRECT_URI,
+      response_type: "code",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      scope: "openid notes:read",
+      state: "xyz",
+      resource: RESOURCE,
+    },
+  };
+}
+
 /** Runs authorize with sane defaults and returns the code plus what was used. */
 export async function getCode(
   emu: DescopeEmulator,
   clientId: string,
   overrides: Partial<AuthorizeParams> = {},
 ): Promise<{ code: string; verifier: string; location: URL }> {
-  const { verifier, challenge } = pkce();
-  const res = await authorizeRaw(emu, {
-    client_id: clientId,
-    redirect_uri: REDIRECT_URI,
-    response_type: "code",
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    scope: "openid notes:read",
-    state: "xyz",
-    resource: RESOURCE,
-    ...overrides,
-  });
+  const { verifier, params } = authorizeParams(clientId);
+  const res = await authorizeRaw(emu, { ...params, ...overrides });
   if (res.status !== 302) throw new Error(`authorize failed: ${res.status} ${await res.text()}`);
   const location = new URL(res.headers.get("location") as string);
   const code = location.searchParams.get("code");
