@@ -34,9 +34,10 @@
 //                 free and parallel runs cannot collide).
 //
 // README markers (the contract with the docs):
-//   - `## Install`: the first ```sh fence under it; each line `npm i|install|add …` is run as written, with
-//     our package names replaced by their tarballs. A README without one fails; its checks then go on with
-//     `npm i <package>`, which is what a reader would guess.
+//   - `## Install` (or, without that section, anywhere before the quick start): the first ```sh fence with
+//     `npm i|install|add …` lines; each is run as written (shell comments dropped), with our package names
+//     replaced by their tarballs. A README without one fails; its checks then go on with `npm i <package>`,
+//     which is what a reader would guess.
 //   - `## Quick start…` (a level-2 heading that starts with "Quick start"): the first ```ts fence under it
 //     is the package's quick start. It must type-check as written with only the install line installed:
 //     every import present, every name declared. A README without one fails.
@@ -223,14 +224,26 @@ const SH_LANGS = new Set(["sh", "bash", "shell", "console", "zsh", ""]);
 /** What the README gives a reader: the install commands, the quick start, every module it imports. */
 function readmeOf(pkg) {
   const all = sections(pkg.readme);
+  const npmLines = (code) =>
+    code
+      .split("\n")
+      .map((line) => line.replace(/(^|\s)#.*$/, "")) // shell comments
+      .flatMap((line) => line.replace(/^\s*\$\s*/, "").split("&&"))
+      .map((line) => line.trim().split(/\s+/))
+      .filter((words) => words[0] === "npm" && ["i", "install", "add"].includes(words[1]))
+      .map((words) => words.slice(2));
+  const installIn = (markdown) =>
+    fences(markdown)
+      .filter((f) => SH_LANGS.has(f.lang))
+      .map((f) => npmLines(f.code))
+      .find((lines) => lines.length > 0) ?? [];
+  const quickAt = pkg.readme.search(/^##\s+Quick start\b/im);
   const install = all.find((s) => /^Install(ation)?\b/i.test(s.heading));
-  const installFence = install && fences(install.body).find((f) => SH_LANGS.has(f.lang));
-  const installLines = (installFence?.code ?? "")
-    .split("\n")
-    .flatMap((line) => line.replace(/^\s*\$\s*/, "").split("&&"))
-    .map((line) => line.trim().split(/\s+/))
-    .filter((words) => words[0] === "npm" && ["i", "install", "add"].includes(words[1]))
-    .map((words) => words.slice(2));
+  // The "## Install" section's, else the first npm install block before the quick start (what a reader
+  // meets first).
+  const installLines =
+    (install && installIn(install.body).length > 0 ? installIn(install.body) : undefined) ??
+    installIn(quickAt >= 0 ? pkg.readme.slice(0, quickAt) : "");
   const quick = all.find((s) => /^Quick start\b/i.test(s.heading));
   const quickFence = quick && fences(quick.body).find((f) => TS_LANGS.has(f.lang));
   const imports = new Set();
@@ -974,10 +987,10 @@ try {
   await enginesCheck();
   const readmes = packages.map((pkg) => [pkg, readmeOf(pkg)]);
   for (const [pkg, readme] of readmes) {
-    await check(`${pkg.name} README: an "## Install" section with an npm install line`, () => {
+    await check(`${pkg.name} README: an npm install line ("## Install", or before the quick start)`, () => {
       if (!readme.hasInstall) {
         throw new Failure("no install line", {
-          detail: `packages/${pkg.dir}/README.md has no "## Install" section with a \`npm i …\` line; checking with \`npm i ${pkg.name}\``,
+          detail: `packages/${pkg.dir}/README.md has no \`npm i …\` line under "## Install" or before "## Quick start"; checking with \`npm i ${pkg.name}\``,
         });
       }
       return { note: readme.installLines.map((w) => `npm i ${w.join(" ")}`).join(" && ") };
