@@ -133,7 +133,10 @@ async function leg(version) {
   });
   times.install = performance.now() - t;
   if (install.code !== 0) return fail("pnpm install", install.stderr || install.stdout);
-  console.log(`   pnpm install --frozen-lockfile --offline on Node ${version}: ok (${seconds(times.install)})`);
+  const upToDate = /Already up to date/.test(install.stdout);
+  console.log(
+    `   pnpm install --frozen-lockfile --offline on Node ${version}: ${upToDate ? "already up to date, nothing reinstalled" : "ok, pnpm relinked"} (${seconds(times.install)})`,
+  );
 
   t = performance.now();
   const problems = [];
