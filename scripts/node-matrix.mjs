@@ -56,7 +56,10 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 // What runs inside the test command's Node processes: one line per process.
-const RECORDER = `require("node:fs").appendFileSync(process.env.NODE_MATRIX_RECORD, process.version + " " + process.execPath + "\\n");\n`;
+// The file's path is written into the preload: turbo passes NODE_OPTIONS to its tasks but not variables it
+// does not know. It never throws, so it cannot change what a process does.
+const recorder = (file) =>
+  `try { require("node:fs").appendFileSync(${JSON.stringify(file)}, process.version + " " + process.execPath + "\\n"); } catch {}\n`;
 
 /** The platform's N-API addons among the installed packages (`main` is a `.node` file). */
 function nativeAddons() {
@@ -167,8 +170,8 @@ async function leg(version) {
   );
 
   const record = join(work, `${version}.processes`);
-  const preload = join(work, "record-node.cjs");
-  writeFileSync(preload, RECORDER);
+  const preload = join(work, `record-node-${version}.cjs`);
+  writeFileSync(preload, recorder(record));
   writeFileSync(record, "");
   const command = ["--yes", pnpmSpec, "test"];
   console.log(
@@ -179,8 +182,7 @@ async function leg(version) {
     cwd: ROOT,
     env: {
       ...env,
-      NODE_MATRIX_RECORD: record,
-      NODE_OPTIONS: `${NODE_OPTIONS} --require ${preload}`.trim(),
+      NODE_OPTIONS: `${NODE_OPTIONS} --require "${preload}"`.trim(),
       ...(reuseBuild ? {} : { TURBO_FORCE: "true" }),
     },
     timeoutMs: 3_600_000,
