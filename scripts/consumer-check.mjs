@@ -34,10 +34,10 @@
 //                 free and parallel runs cannot collide).
 //
 // README markers (the contract with the docs):
-//   - `## Install` (or, without that section, anywhere before the quick start): the first ```sh fence with
-//     `npm i|install|add …` lines; each is run as written (shell comments dropped), with our package names
-//     replaced by their tarballs. A README without one fails; its checks then go on with `npm i <package>`,
-//     which is what a reader would guess.
+//   - `## Install`: every `npm i|install|add …` line of its ```sh fences (without that section: the first
+//     such fence before the quick start) is run as written, in order (shell comments dropped), with our
+//     package names replaced by their tarballs. A README without one fails; its checks then go on with
+//     `npm i <package>`, which is what a reader would guess.
 //   - `## Quick start…` (a level-2 heading that starts with "Quick start"): the first ```ts fence under it
 //     is the package's quick start. It must type-check as written with only the install line installed:
 //     every import present, every name declared. A README without one fails.
@@ -232,18 +232,18 @@ function readmeOf(pkg) {
       .map((line) => line.trim().split(/\s+/))
       .filter((words) => words[0] === "npm" && ["i", "install", "add"].includes(words[1]))
       .map((words) => words.slice(2));
-  const installIn = (markdown) =>
-    fences(markdown)
-      .filter((f) => SH_LANGS.has(f.lang))
-      .map((f) => npmLines(f.code))
-      .find((lines) => lines.length > 0) ?? [];
+  const shFences = (markdown) => fences(markdown).filter((f) => SH_LANGS.has(f.lang));
   const quickAt = pkg.readme.search(/^##\s+Quick start\b/im);
   const install = all.find((s) => /^Install(ation)?\b/i.test(s.heading));
-  // The "## Install" section's, else the first npm install block before the quick start (what a reader
-  // meets first).
+  // Every npm line of the "## Install" section (a reader following it runs them all), else the first
+  // npm install block before the quick start (what a reader meets first).
+  const fromSection = install ? shFences(install.body).flatMap((f) => npmLines(f.code)) : [];
   const installLines =
-    (install && installIn(install.body).length > 0 ? installIn(install.body) : undefined) ??
-    installIn(quickAt >= 0 ? pkg.readme.slice(0, quickAt) : "");
+    fromSection.length > 0
+      ? fromSection
+      : (shFences(quickAt >= 0 ? pkg.readme.slice(0, quickAt) : "")
+          .map((f) => npmLines(f.code))
+          .find((lines) => lines.length > 0) ?? []);
   const quick = all.find((s) => /^Quick start\b/i.test(s.heading));
   const quickFence = quick && fences(quick.body).find((f) => TS_LANGS.has(f.lang));
   const imports = new Set();
