@@ -2,8 +2,9 @@
 // Consumer check: what a user meets from `npm install` on, run against the packed tarballs.
 //
 // `pnpm consumer-check` (builds first) or `node scripts/consumer-check.mjs` after `pnpm build`; .ci/run
-// runs it after the build. Every public package (each packages/* whose package.json is not `private`) is
-// packed with `pnpm pack` and then, in fresh temporary projects outside the repository:
+// runs it after the build. Every public package (each packages/* whose package.json is not `private`, as
+// scripts/packages.mjs lists them) is packed with `pnpm pack` and then, in fresh temporary projects
+// outside the repository:
 //
 //   tarballs      each tarball holds package.json, README.md, a LICENSE when a license is declared, every
 //                 file its exports/main/module/types/bin name, and no `workspace:` range.
@@ -48,14 +49,13 @@
 // store. Temporary directories are removed at the end (CONSUMER_CHECK_KEEP=1 keeps them and prints where).
 // Prints one line per check and a summary; exits 1 on any failure.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { installNode, minVersion } from "./lib/node-binary.mjs";
 import { cleanEnv, run, seconds, semaphore, stopAll } from "./lib/proc.mjs";
+import { publicPackages, ROOT } from "./packages.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 // This script's settings (documented above); turbo never runs it, so it declares none of them.
 const { CONSUMER_CHECK_KEEP, CONSUMER_CHECK_NPM_CACHE, CONSUMER_CHECK_PREFER_OFFLINE } = process.env;
 const KEEP = CONSUMER_CHECK_KEEP === "1";
@@ -123,22 +123,16 @@ async function phase(name, fn) {
 // The packages, their entry points and their READMEs
 
 const rootManifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
-const packages = readdirSync(join(ROOT, "packages"))
-  .filter((dir) => existsSync(join(ROOT, "packages", dir, "package.json")))
-  .map((dir) => {
-    const path = join(ROOT, "packages", dir);
-    const manifest = JSON.parse(readFileSync(join(path, "package.json"), "utf8"));
-    const readmePath = join(path, "README.md");
-    return {
-      dir,
-      path,
-      manifest,
-      name: manifest.name,
-      readme: existsSync(readmePath) ? readFileSync(readmePath, "utf8") : "",
-    };
-  })
-  .filter((pkg) => !pkg.manifest.private)
-  .sort((a, b) => a.name.localeCompare(b.name));
+const packages = publicPackages().map((pkg) => {
+  const readmePath = join(pkg.dir, "README.md");
+  return {
+    dir: basename(pkg.dir),
+    path: pkg.dir,
+    manifest: pkg.manifest,
+    name: pkg.name,
+    readme: existsSync(readmePath) ? readFileSync(readmePath, "utf8") : "",
+  };
+});
 const ours = new Set(packages.map((pkg) => pkg.name));
 const CORE = "@descope-mcp/core";
 
