@@ -105,8 +105,12 @@ export type CredentialScope = "all" | "client" | "tokens" | "verifier" | "discov
 export class HeadlessOAuthClient {
   /** Where the authorization server redirects to. */
   readonly redirectUrl: string;
-  /** The client ID metadata document URL, when the client identifies itself with one. */
-  readonly clientMetadataUrl: string | undefined;
+  /**
+   * The client ID metadata document URL, when the client identifies itself with one. Absent (not
+   * `undefined`) otherwise, so the class fits the SDKs' `OAuthClientProvider` also under
+   * `exactOptionalPropertyTypes`.
+   */
+  declare readonly clientMetadataUrl?: string;
   /** How many times the SDK sent the user to the authorization endpoint. */
   authorizations = 0;
   /** The scope requested by the last authorization. */
@@ -132,7 +136,7 @@ export class HeadlessOAuthClient {
         `HeadlessOAuthClient: clientMetadataUrl must be an https URL with a path (the MCP SDKs refuse anything else), got "${url}"`,
       );
     }
-    this.clientMetadataUrl = url;
+    if (url !== undefined) this.clientMetadataUrl = url;
   }
 
   /** The client metadata the SDK registers with (dynamic registration). */

@@ -4,10 +4,35 @@
  * accessors), built on `@descope-mcp/core`.
  */
 export type {
+  AuthEvent,
+  ConnectionToken,
   DescopeMcpAuth,
   DescopeMcpAuthOptions,
+  DescopeMcpErrorCode,
   DescopeUser,
   McpAuthInfo,
+  Timeouts,
+} from "@descope-mcp/core";
+// What users of this adapter need from the core, so they never have to install it themselves.
+export {
+  ConfigurationError,
+  ConnectionDeniedError,
+  ConnectionNotFoundError,
+  createDescopeMcpAuth,
+  createDescopeMcpAuthFromEnv,
+  DescopeMcpError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  isDescopeMcpError,
+  MethodNotAllowedError,
+  NoSessionError,
+  PayloadTooLargeError,
+  TokenExpiredError,
+  UnauthorizedError,
+  UpstreamError,
+  UpstreamUnavailableError,
+  UserNotFoundError,
 } from "@descope-mcp/core";
 export {
   type DescopeConfig,
