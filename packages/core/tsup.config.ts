@@ -9,4 +9,8 @@ export default defineConfig({
   target: "es2022",
   platform: "neutral",
   treeshake: true,
+  // Keep `node:async_hooks` as written: Cloudflare Workers' `nodejs_als` flag resolves only the
+  // prefixed specifier, and bundlers for the edge treat `node:*` as the runtime's own modules.
+  removeNodeProtocol: false,
+  external: [/^node:/],
 });
