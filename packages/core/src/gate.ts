@@ -45,11 +45,19 @@ function normalizeForGate(path: string): string | undefined {
 
 /**
  * Reads a Web `Request`'s body once, up to `limit` bytes (a longer body is refused with
- * `PayloadTooLargeError` as soon as it crosses the limit, without buffering the rest).
+ * `PayloadTooLargeError` as soon as it crosses the limit, without buffering the rest). A body that
+ * was already consumed or is being read by someone else is refused with `InvalidRequestError`, as is
+ * one whose stream fails or is aborted before its end.
  */
 export async function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
   if (request.body === null) return new Uint8Array(0);
-  const reader = request.body.getReader();
+  if (request.bodyUsed) throw consumed();
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = request.body.getReader();
+  } catch {
+    throw consumed(); // locked: another reader holds the stream
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -79,4 +87,19 @@ export async function readRequestBytes(request: Request, limit: number): Promise
     at += chunk.byteLength;
   }
   return out;
+}
+
+/**
+ * Reads a Web `Request`'s body for the gate: its bytes (`readRequestBytes`), or — only when an
+ * earlier layer has already consumed the stream — `parsed`, the value that layer produced from it
+ * (e.g. Hono's `c.get("parsedBody")`), which the gate then judges and hands on. A consumed body with
+ * nothing to show for it is refused (400), never read as "no tool called".
+ */
+export function readWebBody(request: Request, limit: number, parsed?: unknown): Promise<unknown> {
+  if (request.bodyUsed && parsed !== undefined) return Promise.resolve(parsed);
+  return readRequestBytes(request, limit);
+}
+
+function consumed(): InvalidRequestError {
+  return new InvalidRequestError("The request body was consumed before the authorization gate could read it");
 }

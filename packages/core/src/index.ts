@@ -5,6 +5,7 @@ export {
   type DescopeMcpAuth,
   type GateInput,
   type GateOutcome,
+  type HandleOptions,
   type McpRequestContext,
   type McpRequestHandler,
   type ProtectOptions,
@@ -44,7 +45,7 @@ export {
   UpstreamUnavailableError,
   UserNotFoundError,
 } from "./errors.js";
-export { isUnderMcpPath, MCP_METHODS, readRequestBytes } from "./gate.js";
+export { isUnderMcpPath, MCP_METHODS, readRequestBytes, readWebBody } from "./gate.js";
 export type { FetchLike } from "./http.js";
 export {
   apiBaseForRegion,
