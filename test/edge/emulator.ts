@@ -17,6 +17,8 @@ export interface RemoteEmulator {
   issuerURL: string;
   wellKnownURL: string;
   jwksURL: string;
+  /** The emulator's JWKS served from the control server's origin. */
+  controlJwksURL: string;
   projectId: string;
   mcpServerId: string;
   managementKey: string;
@@ -43,7 +45,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 /** Starts a fresh emulator (its own port, keys and state) for this test file. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RemoteEmulator> {
-  const info = await call<Omit<RemoteEmulator, keyof Methods> & { id: string }>("POST", "/emulators", options);
+  const info = await call<Omit<RemoteEmulator, keyof Methods | "controlJwksURL"> & { id: string }>(
+    "POST",
+    "/emulators",
+    options,
+  );
   const at = `/emulators/${info.id}`;
   const methods: Methods = {
     mintToken: async (claims, mint) =>
@@ -58,13 +64,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Remo
     close: async () => void (await call("DELETE", at)),
   };
   const { id: _id, ...fields } = info;
-  return { ...fields, ...methods };
+  return { ...fields, controlJwksURL: `${inject("emulatorControl")}${at}/jwks`, ...methods };
 }
 
 type Methods = Pick<
   RemoteEmulator,
   "mintToken" | "hostileToken" | "setFault" | "setConnection" | "rotateKeys" | "requests" | "clearRequests" | "close"
 >;
+
+/** A URL on the control server that answers `status` (default 302) with `Location: to`. */
+export const redirectURL = (to: string, status = 302): string =>
+  `${inject("emulatorControl")}/redirect?${new URLSearchParams({ to, status: String(status) })}`;
+
+/** The control server's origin (not the emulator's). */
+export const controlOrigin = (): string => inject("emulatorControl");
 
 /** Whether this test runs inside workerd (the vitest "workerd" project) rather than on Node. */
 export const inWorkerd: boolean =

@@ -1,7 +1,7 @@
 // Runs once per `vitest run`, on Node, before any project: a control server through which tests in
 // every project — Node and workerd alike — start their own Descope emulators (an emulator is a Node
 // HTTP server, so a test inside workerd cannot start one itself). See ./emulator.ts for the client.
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   type DescopeEmulator,
@@ -28,8 +28,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const emulators = new Map<string, DescopeEmulator>();
   let next = 0;
 
-  async function route(req: IncomingMessage): Promise<unknown> {
-    const [, kind, id, action] = (req.url ?? "").split("?")[0]?.split("/") ?? [];
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+    const url = new URL(req.url ?? "/", "http://control");
+    const [, kind, id, action] = url.pathname.split("/");
+    if (kind === "redirect") {
+      // A redirect for upstream tests: `/redirect?to=<absolute or relative URL>&status=302`.
+      res.statusCode = Number(url.searchParams.get("status") ?? 302);
+      res.setHeader("location", url.searchParams.get("to") ?? "/");
+      return undefined;
+    }
     if (kind !== "emulators") throw Object.assign(new Error("not found"), { status: 404 });
     if (id === undefined || id === "") {
       const emu = await startDescopeEmulator((await bodyOf(req)) as EmulatorOptions);
@@ -62,14 +69,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
       case "rotate":
         await emu.rotateKeys();
         return {};
+      case "jwks": // the emulator's key set, served from this origin (for same-origin redirect tests)
+        return (await fetch(emu.jwksURL)).json();
       default:
         throw Object.assign(new Error(`unknown action ${action}`), { status: 404 });
     }
   }
 
   const server = createServer((req, res) => {
-    route(req).then(
+    route(req, res).then(
       (value) => {
+        if (value === undefined) return res.end();
         res.setHeader("content-type", "application/json");
         res.end(JSON.stringify(value));
       },
