@@ -12,6 +12,13 @@ import type {
 } from "@descope-mcp/testing";
 import { inject } from "vitest";
 
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Base URL of the emulator control server (./global-setup.ts). */
+    emulatorControl: string;
+  }
+}
+
 export interface RemoteEmulator {
   baseURL: string;
   issuerURL: string;

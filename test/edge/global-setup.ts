@@ -10,13 +10,7 @@ import {
   startDescopeEmulator,
 } from "@descope-mcp/testing";
 import type { TestProject } from "vitest/node";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** Base URL of the emulator control server (test/edge/global-setup.ts). */
-    emulatorControl: string;
-  }
-}
+import type {} from "./emulator.js"; // the `emulatorControl` key of vitest's ProvidedContext
 
 async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown>> {
   let text = "";

@@ -52,7 +52,7 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
   return new Request(`${BASE_URL}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
-    body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
+    body: typeof body === "string" || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body),
   });
 }
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
