@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// `start:workerd`: the example as a Cloudflare Worker, served locally by workerd (through Miniflare)
+// on 127.0.0.1:$PORT, offline, with the same environment variables as `start`. The Worker is
+// dist/worker.js (one bundled ES module, `pnpm build`); compatibility date and flags come from
+// wrangler.json, the file `wrangler deploy` uses.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { DescopeMcpError, ENV_VARS } from "@descope-mcp/core";
+import { Log, LogLevel, Miniflare } from "miniflare";
+import { createApp, portFrom } from "../dist/app.js";
+
+function fail(message) {
+  console.error(`error: ${message}`);
+  process.exit(1);
+}
+
+// The Worker reads its configuration on its first request; check it here first, with the same
+// rules and messages, so a bad variable stops the launcher before it listens (as `start` does).
+let port;
+let mcpPath;
+let resource;
+try {
+  port = portFrom(process.env);
+  ({
+    auth: {
+      config: { mcpPath, resourceURL: resource },
+    },
+  } = createApp(process.env));
+} catch (error) {
+  if (error instanceof DescopeMcpError) fail(error.message);
+  throw error;
+}
+
+const config = JSON.parse(readFileSync(new URL("../wrangler.json", import.meta.url), "utf8"));
+// The Worker's `env`: every variable of the example contract that is set, as a text binding.
+const bindings = {};
+for (const name of [...Object.keys(ENV_VARS), "AUDIT_LOG"]) {
+  if (process.env[name] !== undefined) bindings[name] = process.env[name];
+}
+
+const mf = new Miniflare({
+  modules: true,
+  scriptPath: fileURLToPath(new URL("../dist/worker.js", import.meta.url)),
+  compatibilityDate: config.compatibility_date,
+  compatibilityFlags: config.compatibility_flags,
+  bindings,
+  host: "127.0.0.1",
+  port,
+  cf: false, // never fetch Cloudflare's request.cf data: stays offline
+  log: new Log(LogLevel.WARN),
+});
+const url = await mf.ready;
+
+let stopping;
+const stop = () => {
+  stopping ??= mf.dispose().finally(() => process.exit(0));
+  return stopping;
+};
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, stop);
+// If whoever started us dies without stopping us (SIGKILL), stop too: workerd must not outlive it.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop();
+}, 1000).unref();
+
+console.log(`descope-mcp hono example (workerd) listening on ${url.origin}${mcpPath} (resource ${resource})`);

@@ -1,0 +1,28 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig([
+  // Node: dist/server.js (and dist/app.js for the benchmark and the workerd launcher).
+  {
+    entry: ["src/server.ts", "src/app.ts"],
+    format: ["esm"],
+    dts: false,
+    clean: false,
+    target: "es2022",
+    platform: "node",
+  },
+  // Cloudflare Workers: dist/worker.js, one self-contained ES module (what workerd loads).
+  {
+    entry: ["src/worker.ts"],
+    format: ["esm"],
+    dts: false,
+    clean: false,
+    target: "es2022",
+    platform: "neutral",
+    noExternal: [/.*/],
+    external: [/^node:/, /^cloudflare:/],
+    esbuildOptions(options) {
+      options.conditions = ["workerd", "worker", "browser", "import", "default"];
+      options.mainFields = ["module", "main"];
+    },
+  },
+]);
