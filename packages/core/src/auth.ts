@@ -230,6 +230,9 @@ export function createDescopeMcpAuthFromEnv(
   }
 }
 
+/** How far past its own time limits an upstream load may run before it counts as lost (see `CachedValue`). */
+const LOST_LOAD_MARGIN_MS = 1000;
+
 function build(options: ResolvedOptions): DescopeMcpAuth {
   const issuer = resolveIssuer(options);
   const isAcceptedIssuer = createIssuerMatcher(issuer);
@@ -252,7 +255,13 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       }
       return json as Record<string, unknown>;
     },
-    { maxAgeMs: options.metadataMaxAgeMs, failureBackoffMs: options.failureBackoffMs, now: options.now },
+    {
+      maxAgeMs: options.metadataMaxAgeMs,
+      failureBackoffMs: options.failureBackoffMs,
+      now: options.now,
+      maxLoadMs: options.timeouts.discovery + LOST_LOAD_MARGIN_MS,
+      onLoad: options.waitUntil,
+    },
   );
 
   const keys = new KeyStore({
@@ -275,6 +284,12 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     maxAgeMs: options.jwksMaxAgeMs,
     failureBackoffMs: options.failureBackoffMs,
     now: options.now,
+    // Discovery (when it is asked) may take its share of the request budget, then the JWKS its own.
+    maxLoadMs:
+      (options.jwksURL ? 0 : Math.min(options.timeouts.discovery, Math.floor(options.timeouts.request / 2))) +
+      options.timeouts.jwks +
+      LOST_LOAD_MARGIN_MS,
+    onLoad: options.waitUntil,
   });
 
   const verifyPolicy = {

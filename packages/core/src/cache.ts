@@ -6,6 +6,15 @@ export interface CachedValueOptions {
   /** After a failed load, `get()` fails fast for this long instead of calling upstream again. */
   failureBackoffMs: number;
   now: () => number;
+  /**
+   * A load still unsettled this long after it started (real time) is given up: the next caller
+   * starts a new one. A load always settles within its own time limits, unless the runtime dropped
+   * it (Cloudflare Workers cancels a request's I/O once it is answered): a lost load must never
+   * wedge every later request. Default: never.
+   */
+  maxLoadMs?: number;
+  /** Called with every load as it starts (e.g. a host's `waitUntil`); what it throws is ignored. */
+  onLoad?: (load: Promise<unknown>) => void;
 }
 
 /**
@@ -19,6 +28,8 @@ export class CachedValue<T> {
   private loadedAt = Number.NEGATIVE_INFINITY;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<T> | undefined;
+  /** When the load in flight started (real time, `Date.now()`). */
+  private inflightSince = 0;
   private failure: { error: unknown; at: number } | undefined;
   /** How many loads were started (for tests, benchmarks and metrics). */
   loads = 0;
@@ -37,14 +48,14 @@ export class CachedValue<T> {
     if (this.value !== undefined) {
       if (
         now - this.loadedAt >= this.options.maxAgeMs &&
-        !this.inflight &&
+        !this.loading &&
         now - this.attemptedAt >= this.options.failureBackoffMs
       ) {
         this.reload().catch(() => undefined);
       }
       return Promise.resolve(this.value);
     }
-    if (this.inflight) return this.inflight;
+    if (this.inflight && !this.lost()) return this.inflight;
     if (this.failure && now - this.failure.at < this.options.failureBackoffMs) {
       return Promise.reject(this.backoffError(now));
     }
@@ -53,26 +64,42 @@ export class CachedValue<T> {
 
   /** Starts a load (or joins the one in flight), whatever the age of the cached value. */
   reload(): Promise<T> {
-    if (this.inflight) return this.inflight;
+    if (this.inflight && !this.lost()) return this.inflight;
     this.loads++;
     this.attemptedAt = this.options.now();
+    let current: Promise<T> | undefined;
     const run = async (): Promise<T> => {
       try {
         const value = await this.load();
         this.value = value;
         this.loadedAt = this.options.now();
-        this.failure = undefined;
+        if (this.inflight === current) this.failure = undefined;
         return value;
       } catch (error) {
-        this.failure = { error, at: this.options.now() };
+        if (this.inflight === current) this.failure = { error, at: this.options.now() };
         if (this.value !== undefined) return this.value; // stale-if-error
         throw error;
       } finally {
-        this.inflight = undefined;
+        if (this.inflight === current) this.inflight = undefined;
       }
     };
-    this.inflight = run();
-    return this.inflight;
+    current = run();
+    this.inflight = current;
+    this.inflightSince = Date.now();
+    if (this.options.onLoad) {
+      try {
+        this.options.onLoad(current.catch(() => undefined));
+      } catch {
+        // A host hook must never change the outcome.
+      }
+    }
+    return current;
+  }
+
+  /** Whether the load in flight has outlived `maxLoadMs`: lost, not merely slow. */
+  private lost(): boolean {
+    const max = this.options.maxLoadMs;
+    return max !== undefined && Date.now() - this.inflightSince > max;
   }
 
   /** Milliseconds since the last load attempt started (successful or not). */
@@ -80,9 +107,9 @@ export class CachedValue<T> {
     return this.options.now() - this.attemptedAt;
   }
 
-  /** Whether a load is in flight. */
+  /** Whether a load is in flight (and not given up as lost). */
   get loading(): boolean {
-    return this.inflight !== undefined;
+    return this.inflight !== undefined && !this.lost();
   }
 
   /** Whether the last load attempt failed. */
@@ -99,7 +126,7 @@ export class CachedValue<T> {
     const now = this.options.now();
     return (
       now - this.loadedAt >= this.options.maxAgeMs &&
-      !this.inflight &&
+      !this.loading &&
       now - this.attemptedAt >= this.options.failureBackoffMs
     );
   }

@@ -111,6 +111,13 @@ export interface DescopeMcpAuthOptions {
   fetch?: FetchLike;
   /** Audit hook: called with every allow/deny decision. Exceptions it throws are ignored. */
   onEvent?: (event: AuthEvent) => void;
+  /**
+   * Keeps a shared upstream fetch (discovery, JWKS) alive after the request that started it has
+   * been answered — a background key refresh, or a fetch a request stopped waiting for at its
+   * deadline. Runtimes that end a request's I/O with its response need it: on Cloudflare Workers
+   * pass `waitUntil` from `cloudflare:workers`. Called with each such fetch as it starts.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
   /** Clock (ms since epoch), for tests. */
   now?: () => number;
 }
@@ -221,6 +228,9 @@ const schema = z.strictObject({
     .optional(),
   fetch: z.custom<FetchLike>((v) => typeof v === "function", "must be a function").optional(),
   onEvent: z.custom<(event: AuthEvent) => void>((v) => typeof v === "function", "must be a function").optional(),
+  waitUntil: z
+    .custom<(promise: Promise<unknown>) => void>((v) => typeof v === "function", "must be a function")
+    .optional(),
   now: z.custom<() => number>((v) => typeof v === "function", "must be a function").optional(),
 });
 
@@ -257,6 +267,7 @@ export interface ResolvedOptions {
   cors: boolean;
   fetch: FetchLike;
   onEvent?: ((event: AuthEvent) => void) | undefined;
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
   now: () => number;
 }
 
@@ -345,6 +356,7 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
     },
     fetch: fetchImpl,
     onEvent: o.onEvent,
+    waitUntil: o.waitUntil,
     now: o.now ?? Date.now,
   };
 }

@@ -16,6 +16,10 @@ export interface KeyStoreOptions {
   maxAgeMs: number;
   failureBackoffMs: number;
   now: () => number;
+  /** See `CachedValueOptions.maxLoadMs`: a fetch unsettled this long is given up as lost. */
+  maxLoadMs?: number;
+  /** Called with every JWKS fetch as it starts (the host's `waitUntil`). */
+  onLoad?: (load: Promise<unknown>) => void;
 }
 
 interface LoadedKeys {
@@ -55,6 +59,8 @@ export class KeyStore {
       maxAgeMs: options.maxAgeMs,
       failureBackoffMs: options.failureBackoffMs,
       now: options.now,
+      maxLoadMs: options.maxLoadMs,
+      onLoad: options.onLoad,
     });
   }
 
