@@ -18,7 +18,8 @@ export default defineConfig([
     clean: false,
     target: "es2022",
     platform: "neutral",
-    noExternal: [/.*/],
+    // Everything is bundled except the runtime's own modules (`cloudflare:workers`, `node:*`).
+    noExternal: [/^(?!cloudflare:|node:)/],
     external: [/^node:/, /^cloudflare:/],
     esbuildOptions(options) {
       options.conditions = ["workerd", "worker", "browser", "import", "default"];

@@ -7,6 +7,7 @@ import {
   ConnectionNotFoundError,
   createDescopeMcpAuthFromEnv,
   type DescopeMcpAuth,
+  type DescopeMcpAuthOptions,
 } from "@descope-mcp/core";
 import { type DescopeMcpEnv, descopeMcpAuth, getSession, mcpHandler } from "@descope-mcp/hono";
 import { McpServer, WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
@@ -149,10 +150,20 @@ export function mountMcp(
   );
 }
 
-/** The Hono app: /health, then metadata + gate from the adapter, then the MCP endpoint. */
-export function createApp(env: ExampleEnv): { app: Hono<DescopeMcpEnv>; auth: DescopeMcpAuth } {
+/**
+ * The Hono app: /health, then metadata + gate from the adapter, then the MCP endpoint. `runtime`
+ * adds what the host needs (the Worker passes `waitUntil`).
+ */
+export function createApp(
+  env: ExampleEnv,
+  runtime: Partial<Pick<DescopeMcpAuthOptions, "waitUntil">> = {},
+): { app: Hono<DescopeMcpEnv>; auth: DescopeMcpAuth } {
   const audit = auditLog(env);
-  const auth = createDescopeMcpAuthFromEnv(env, audit.onEvent ? { ...POLICY, onEvent: audit.onEvent } : POLICY);
+  const auth = createDescopeMcpAuthFromEnv(env, {
+    ...POLICY,
+    ...runtime,
+    ...(audit.onEvent ? { onEvent: audit.onEvent } : {}),
+  });
   const app = new Hono<DescopeMcpEnv>();
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.use(descopeMcpAuth(auth));
