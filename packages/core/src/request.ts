@@ -20,12 +20,18 @@ for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!
 const isTchar = (code: number) => code < 128 && TCHAR[code] === 1;
 const isAlpha = (code: number) => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 
-/** The value without leading and trailing spaces (SP only), in one pass from each end. */
+const isOws = (code: number) => code === 0x20 || code === 0x09;
+
+/**
+ * The value without leading and trailing optional whitespace (SP, HTAB: RFC 9110 §5.5 says a field
+ * value excludes it, though not every HTTP server strips it — workerd keeps a trailing tab), in one
+ * pass from each end.
+ */
 function trimSpaces(value: string): string {
   let start = 0;
   let end = value.length;
-  while (start < end && value.charCodeAt(start) === 0x20) start++;
-  while (end > start && value.charCodeAt(end - 1) === 0x20) end--;
+  while (start < end && isOws(value.charCodeAt(start))) start++;
+  while (end > start && isOws(value.charCodeAt(end - 1))) end--;
   return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 

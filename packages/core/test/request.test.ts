@@ -20,6 +20,9 @@ describe("Authorization header parsing", () => {
     [`BEARER ${T}`, `token:${T}`],
     [`Bearer   ${T}`, `token:${T}`],
     [` Bearer ${T} `, `token:${T}`],
+    [`\tBearer ${T}\t`, `token:${T}`], // optional whitespace around the value (RFC 9110 §5.5)
+    [`Bearer ${T} \t `, `token:${T}`],
+    ["\t", "401"],
     ["Bearer abc~+/=", "token:abc~+/="],
     [undefined, "401"],
     [null, "401"],
