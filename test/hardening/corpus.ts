@@ -91,6 +91,12 @@ export interface HostileCase {
   /** Where a target answers differently (or "n/a" when the case means nothing there), and why. */
   core?: Partial<Expectation> | "n/a";
   http?: Partial<Expectation> | "n/a";
+  /**
+   * Over HTTP, where one example answers differently from `http`, and why: keyed by a target
+   * (`hono@workerd`) or a framework (`hono`: every target of it; the target's own entry wins). It
+   * replaces `http` there: `{}` means that target answers exactly `expect` (the core's decision).
+   */
+  byTarget?: Record<string, Partial<Expectation> | "n/a">;
   /** Refused before any key lookup: the core runner checks a cold engine made no upstream call. */
   precrypto?: boolean;
 }
@@ -155,6 +161,29 @@ const insufficient = (scope: string, exact?: ChallengeExpectation["exact"]): Exp
 });
 /** Refused by Node's HTTP parser before any application code: no challenge, no JSON body. */
 const nodeRefuses = (status: number): Partial<Expectation> => ({ status, error: null, challenge: null });
+/**
+ * workerd (the runtime behind `wrangler dev` and Miniflare, serving the `hono@workerd` target) reads
+ * a header section far larger than Node's 16 KiB: the request reaches the gate, which refuses the
+ * oversized token itself, as the core does.
+ */
+const WORKERD_READS_LARGE_HEADERS: Partial<Expectation> = {};
+/**
+ * workerd's HTTP parser ends a header line at a bare CR or LF (RFC 9112 §2.2 lets a recipient take
+ * a bare LF as a line end) and unfolds obs-fold into spaces (§5.2 lets it replace obs-fold with SP):
+ * the token arrives intact and alone in `Authorization`, so the request is allowed like any other
+ * with a valid token. (What the split adds is a header of the client's own; nothing reaches the gate
+ * as part of the credentials.)
+ */
+const WORKERD_SPLITS_LINES: Partial<Expectation> = { status: 200, error: null, challenge: null, rpc: "result" };
+/** An absolute-form target whose URL cannot be parsed, refused before any app code runs. */
+const TARGET_REFUSED = {
+  // @hono/node-server builds the request URL from the target and answers 400 when it cannot.
+  hono: { status: 400, error: null, challenge: null },
+  // workerd's own HTTP server answers 500 to any absolute-form target before a Worker runs (its
+  // URL parser throws): nothing of the library or the app sees the request.
+  "hono@workerd": { status: 500, error: null, challenge: null },
+} as const;
+
 /** Passed authentication; the MCP transport answered (HTTP). */
 const transport = (status: number, rpc?: "result" | "error"): Partial<Expectation> => ({
   status,
@@ -441,6 +470,7 @@ export const CORPUS: HostileCase[] = [
     // Node's 16 KiB limit on the header section answers first.
     http: nodeRefuses(431),
     precrypto: true,
+    byTarget: { "hono@workerd": WORKERD_READS_LARGE_HEADERS },
   },
   {
     name: "oversized: 10 KB validly signed (over maxTokenLength, under Node's limit)",
@@ -469,6 +499,7 @@ export const CORPUS: HostileCase[] = [
     expect: invalidToken(SIZE),
     http: nodeRefuses(431),
     precrypto: true,
+    byTarget: { "hono@workerd": WORKERD_READS_LARGE_HEADERS },
   },
   {
     name: "signed payload that is not JSON",
@@ -1009,6 +1040,7 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer ${t}\rX-Injected: 1`, { raw: true }),
     expect: invalidRequest(/exactly one/i),
     http: nodeRefuses(400),
+    byTarget: { "hono@workerd": WORKERD_SPLITS_LINES },
   },
   {
     name: "bare LF inside the header value",
@@ -1018,6 +1050,7 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer ${t}\nX-Injected: 1`, { raw: true }),
     expect: invalidRequest(/exactly one/i),
     http: nodeRefuses(400),
+    byTarget: { "hono@workerd": WORKERD_SPLITS_LINES },
   },
   {
     name: "CRLF smuggling a second Authorization header",
@@ -1045,6 +1078,7 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer\r\n ${t}`, { raw: true }),
     expect: invalidRequest(/malformed/i),
     http: nodeRefuses(400),
+    byTarget: { "hono@workerd": WORKERD_SPLITS_LINES },
   },
 
   // scopes reflected into challenges
@@ -1451,6 +1485,9 @@ export const CORPUS: HostileCase[] = [
     request: (c, t) => ({ path: `/${c.mcpPath}`, headers: bearer(t), body: WRITE_NOTE }),
     expect: { status: 404, error: null, challenge: null },
     core: "n/a",
+    // The Web gate (auth.handle) gates every spelling of mcpPath, `//mcp` included, whatever the
+    // router serves: Hono's refuses it exactly like /mcp (gating more than is routed is safe).
+    byTarget: { hono: insufficient("notes:write openid") },
   },
   {
     name: "GET /mcp without credentials",
@@ -1528,6 +1565,7 @@ export const CORPUS: HostileCase[] = [
     }),
     expect: { status: 200, error: null, challenge: null },
     core: "n/a",
+    byTarget: TARGET_REFUSED,
   },
   {
     name: "absolute-form target whose port no URL parser accepts, on the MCP path → no 500",
@@ -1536,6 +1574,7 @@ export const CORPUS: HostileCase[] = [
     request: (c) => ({ method: "POST", path: `http://mcp.example:99999${c.mcpPath}`, raw: true }),
     expect: NO_CREDENTIALS,
     core: "n/a",
+    byTarget: TARGET_REFUSED,
   },
   {
     name: "OPTIONS /mcp preflight is never 401",
@@ -1554,9 +1593,19 @@ export const CORPUS: HostileCase[] = [
   },
 ];
 
-/** The expectation of `kase` on `target`, or undefined when the case does not apply there. */
-export function expectationFor(kase: HostileCase, target: "core" | "http"): Expectation | undefined {
-  const override = kase[target];
+/**
+ * The expectation of `kase` on `target` (over HTTP: against the example target `example`, e.g.
+ * `hono@workerd`), or undefined when the case does not apply there.
+ */
+export function expectationFor(kase: HostileCase, target: "core" | "http", example?: string): Expectation | undefined {
+  const framework = example?.split("@")[0];
+  const byTarget = target === "http" && example !== undefined ? kase.byTarget : undefined;
+  const override =
+    byTarget && example in byTarget
+      ? byTarget[example]
+      : byTarget && framework !== undefined && framework in byTarget
+        ? byTarget[framework]
+        : kase[target];
   if (override === "n/a") return undefined;
   const expectation: Expectation = { ...kase.expect, ...(override ?? {}) };
   // The core only decides; what the MCP transport answers is checked over HTTP.
