@@ -1,9 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig([
-  // Node: dist/server.js (and dist/app.js for the benchmark and the workerd launcher).
+  // Node: dist/server.js (and dist/app.js for the benchmark, dist/config.js for the workerd launcher).
   {
-    entry: ["src/server.ts", "src/app.ts"],
+    entry: ["src/server.ts", "src/app.ts", "src/config.ts"],
     format: ["esm"],
     dts: false,
     clean: false,

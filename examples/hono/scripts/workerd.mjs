@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DescopeMcpError, ENV_VARS } from "@descope-mcp/core";
 import { Log, LogLevel, Miniflare } from "miniflare";
-import { createApp, portFrom } from "../dist/app.js";
+import { engineFrom, portFrom } from "../dist/config.js";
 
 function fail(message) {
   console.error(`error: ${message}`);
@@ -21,11 +21,7 @@ let mcpPath;
 let resource;
 try {
   port = portFrom(process.env);
-  ({
-    auth: {
-      config: { mcpPath, resourceURL: resource },
-    },
-  } = createApp(process.env));
+  ({ mcpPath, resourceURL: resource } = engineFrom(process.env).config);
 } catch (error) {
   if (error instanceof DescopeMcpError) fail(error.message);
   throw error;

@@ -2,7 +2,6 @@
 // Cloudflare Worker (src/worker.ts), and under Bun or Deno (`Bun.serve({ fetch: app.fetch })`).
 import {
   type AuthEvent,
-  ConfigurationError,
   ConnectionDeniedError,
   ConnectionNotFoundError,
   createDescopeMcpAuthFromEnv,
@@ -13,20 +12,12 @@ import { type DescopeMcpEnv, descopeMcpAuth, getSession, mcpHandler } from "@des
 import { McpServer, WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
 import { z } from "zod";
+import { type ExampleEnv, POLICY } from "./config.js";
+
+export { type ExampleEnv, POLICY, portFrom } from "./config.js";
 
 export const CALENDAR_APP = "google-calendar";
 export const CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.readonly";
-
-/** The example's policy: `write_note` needs `notes:write`; clients start with the basic scopes. */
-export const POLICY = {
-  toolScopes: { write_note: ["notes:write"] },
-  challengeScopes: ["openid", "outbound.token.fetch"],
-  scopesSupported: ["openid", "outbound.token.fetch", "notes:write"],
-  resourceName: "descope-mcp Hono example",
-};
-
-/** The environment this app reads (process.env on Node, Bun and Deno; the Worker's `env` on Cloudflare). */
-export type ExampleEnv = Record<string, string | undefined>;
 
 const json = (value: unknown) => ({ content: [{ type: "text" as const, text: JSON.stringify(value) }] });
 const toolError = (message: string) => ({ content: [{ type: "text" as const, text: message }], isError: true });
@@ -43,16 +34,6 @@ export function auditLog(env: ExampleEnv): { onEvent?: (event: AuthEvent) => voi
       console.log(`audit ${e.type} ${e.status} ${e.reason}${e.tools ? ` tools=${e.tools.join(",")}` : ""}`),
     toolRan: (name) => console.log(`tool ${name} ran`),
   };
-}
-
-/** The port to listen on: `PORT`, default 3001 (a `ConfigurationError` naming PORT otherwise). */
-export function portFrom(env: ExampleEnv): number {
-  const text = env.PORT ?? "3001";
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) {
-    throw new ConfigurationError(`PORT must be a port number (0-65535), got "${text}"`, "PORT");
-  }
-  return port;
 }
 
 /** One MCP server per request (stateless Streamable HTTP), with the contract's four tools. */
