@@ -157,7 +157,7 @@ describe("fuzz: Authorization header parsing", () => {
         if (token !== undefined) {
           const values = auth === null || auth === undefined ? [] : typeof auth === "string" ? [auth] : auth;
           if (values.length !== 1) return false;
-          const value = (values[0] as string).replace(/^ +| +$/g, "");
+          const value = (values[0] as string).replace(/^[ \t]+|[ \t]+$/g, ""); // optional whitespace (SP, HTAB)
           if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) return false;
           if (value.slice(-token.length) !== token || !/^bearer +$/i.test(value.slice(0, -token.length))) return false;
           if (u && /[?&]access(_|%5F)token=/.test(u.split("#")[0] as string)) return false;
