@@ -50,8 +50,24 @@ function normalizeForGate(path: string): string | undefined {
  * one whose stream fails or is aborted before its end.
  */
 export async function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
-  if (request.body === null) return new Uint8Array(0);
   if (request.bodyUsed) throw consumed();
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d{1,16}$/.test(declared) && Number(declared) <= limit) {
+    // The HTTP layer delivers at most Content-Length bytes: read them at once, the way hosts read
+    // fastest. (@hono/node-server reads the socket directly for `arrayBuffer()`, but builds a full
+    // Web stream as soon as `body` is touched: so `body` is not looked at on this path.)
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await request.arrayBuffer());
+    } catch {
+      throw new InvalidRequestError(
+        "The request body could not be read completely (the client aborted or the stream failed)",
+      );
+    }
+    if (bytes.byteLength > limit) throw new PayloadTooLargeError(limit);
+    return bytes;
+  }
+  if (request.body === null) return new Uint8Array(0);
   let reader: ReadableStreamDefaultReader<Uint8Array>;
   try {
     reader = request.body.getReader();
