@@ -8,7 +8,13 @@ import {
   type DescopeMcpAuth,
   type DescopeMcpAuthOptions,
 } from "@descope-mcp/core";
-import { type DescopeMcpEnv, descopeMcpAuth, getSession, mcpHandler } from "@descope-mcp/hono";
+import {
+  type DescopeMcpEnv,
+  descopeMcpAuth,
+  getSession,
+  type McpTransportOptions,
+  mcpHandler,
+} from "@descope-mcp/hono";
 import { McpServer, WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -99,6 +105,24 @@ export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => 
   return server;
 }
 
+/**
+ * The MCP transport for one request: a fresh server on the SDK's Web-standard transport (stateless,
+ * JSON answers), given the caller (`authInfo`) and the body the gate judged (`parsedBody`).
+ */
+export function mcpTransport(
+  auth: DescopeMcpAuth,
+  toolRan: (name: string) => void = () => undefined,
+): (request: Request, options: McpTransportOptions) => Promise<Response> {
+  return async (request, options) => {
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    await buildMcpServer(auth, toolRan).connect(transport);
+    return transport.handleRequest(request, options);
+  };
+}
+
 /** The MCP endpoint itself: stateless Streamable HTTP (JSON answers), one server per request. */
 export function mountMcp(
   app: Hono<DescopeMcpEnv>,
@@ -106,17 +130,7 @@ export function mountMcp(
   toolRan: (name: string) => void = () => undefined,
 ): void {
   const mcpPath = auth.config.mcpPath;
-  app.post(
-    mcpPath,
-    mcpHandler(async (request, options) => {
-      const transport = new WebStandardStreamableHTTPServerTransport({
-        sessionIdGenerator: undefined,
-        enableJsonResponse: true,
-      });
-      await buildMcpServer(auth, toolRan).connect(transport);
-      return transport.handleRequest(request, options);
-    }),
-  );
+  app.post(mcpPath, mcpHandler(mcpTransport(auth, toolRan)));
   // Stateless server: no standalone SSE stream and no sessions to delete.
   app.all(mcpPath, (c) =>
     c.json(
