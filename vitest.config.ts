@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
@@ -16,16 +17,19 @@ export default defineConfig({
     },
     projects: [
       {
+        // `@/` is the Next.js recipe's import alias (test/recipes/next).
+        resolve: { alias: { "@/": fileURLToPath(new URL("./test/recipes/next/", import.meta.url)) } },
         test: {
           ...common,
           name: "node",
           include: ["packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "**/*.workerd.test.ts"],
         },
       },
       {
         // The same runtime-neutral tests again, inside workerd (Cloudflare Workers' runtime): the
-        // core's pure unit tests, and every `*.edge.test.ts` (the Web gate, upstream calls, the
-        // Hono adapter, the Worker recipe).
+        // core's pure unit tests and every `*.edge.test.ts` (the Web gate, upstream calls, the Hono
+        // adapter); `*.workerd.test.ts` run only here (the Worker recipe).
         plugins: [
           cloudflareTest({ miniflare: { compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] } }),
         ],
@@ -36,6 +40,7 @@ export default defineConfig({
             "packages/core/test/{challenge,config,issuer,request,scopes,session}.test.ts",
             "packages/*/test/**/*.edge.test.ts",
             "test/**/*.edge.test.ts",
+            "test/**/*.workerd.test.ts",
           ],
         },
       },
