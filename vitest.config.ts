@@ -29,7 +29,7 @@ export default defineConfig({
       {
         // The same runtime-neutral tests again, inside workerd (Cloudflare Workers' runtime): the
         // core's pure unit tests and every `*.edge.test.ts` (the Web gate, upstream calls, the Hono
-        // adapter); `*.workerd.test.ts` run only here (the Worker recipe).
+        // adapter); `*.workerd.test.ts` run only here (the Worker recipes).
         plugins: [
           cloudflareTest({ miniflare: { compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] } }),
         ],
@@ -39,6 +39,7 @@ export default defineConfig({
           include: [
             "packages/core/test/{challenge,config,issuer,request,scopes,session}.test.ts",
             "packages/*/test/**/*.edge.test.ts",
+            "packages/*/test/**/*.workerd.test.ts",
             "test/**/*.edge.test.ts",
             "test/**/*.workerd.test.ts",
           ],

@@ -1,7 +1,9 @@
 // The README's quick starts (SDK v2 and v1 on @hono/node-server), wired as documented, driven by the
 // official MCP clients through the whole OAuth flow against the emulator: 401 → discovery →
 // registration → authorize (PKCE) → token → tool call → 403 insufficient_scope → step-up → tool call.
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { type DescopeEmulator, HeadlessOAuthClient, startDescopeEmulator } from "@descope-mcp/testing";
 import { serve } from "@hono/node-server";
 import {
@@ -136,5 +138,13 @@ describe("README quick starts on @hono/node-server", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("README recipes", () => {
+  const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+  it.each(["worker.ts", "notes.ts"])("shows test/recipes/%s verbatim (tested in worker.workerd.test.ts)", (file) => {
+    const code = readFileSync(join(import.meta.dirname, "recipes", file), "utf8").trimEnd();
+    expect(readme).toContain(`\n${code}\n\`\`\``);
   });
 });
