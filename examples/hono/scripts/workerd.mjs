@@ -4,10 +4,19 @@
 // dist/worker.js (one bundled ES module, `pnpm build`); compatibility date and flags come from
 // wrangler.json, the file `wrangler deploy` uses.
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { DescopeMcpError, ENV_VARS } from "@descope-mcp/core";
-import { Log, LogLevel, Miniflare } from "miniflare";
 import { engineFrom, portFrom } from "../dist/config.js";
+
+/** A listening socket on 127.0.0.1:`port`, or undefined when the port is taken. */
+function listenOn(port) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(undefined));
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}
 
 function fail(message) {
   console.error(`error: ${message}`);
@@ -34,7 +43,12 @@ for (const name of [...Object.keys(ENV_VARS), "AUDIT_LOG"]) {
   if (process.env[name] !== undefined) bindings[name] = process.env[name];
 }
 
-const mf = new Miniflare({
+// Loading Miniflare takes seconds: hold the port meanwhile, so that nothing else takes it.
+const held = port === 0 ? undefined : await listenOn(port);
+const { Log, LogLevel, Miniflare } = await import("miniflare");
+await new Promise((resolve) => (held ? held.close(resolve) : resolve()));
+
+const options = {
   modules: true,
   scriptPath: fileURLToPath(new URL("../dist/worker.js", import.meta.url)),
   compatibilityDate: config.compatibility_date,
@@ -44,8 +58,21 @@ const mf = new Miniflare({
   port,
   cf: false, // never fetch Cloudflare's request.cf data: stays offline
   log: new Log(LogLevel.WARN),
-});
-const url = await mf.ready;
+};
+let mf;
+let url;
+for (let attempt = 1; ; attempt++) {
+  mf = new Miniflare(options);
+  try {
+    url = await mf.ready;
+    break;
+  } catch (error) {
+    await mf.dispose().catch(() => undefined);
+    // Between our release and workerd's bind another socket may briefly use the port: try again.
+    if (error?.code !== "ERR_ADDRESS_IN_USE" || attempt === 10) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
 
 let stopping;
 const stop = () => {
