@@ -9,4 +9,8 @@ export default defineConfig({
   target: "es2022",
   platform: "neutral",
   treeshake: true,
+  // Keep `node:` specifiers as written (type-only today): bundlers for the edge treat `node:*` as the
+  // runtime's own modules.
+  removeNodeProtocol: false,
+  external: [/^node:/],
 });

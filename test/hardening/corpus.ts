@@ -162,6 +162,7 @@ const insufficient = (scope: string, exact?: ChallengeExpectation["exact"]): Exp
 });
 /** Refused by Node's HTTP parser before any application code: no challenge, no JSON body. */
 const nodeRefuses = (status: number): Partial<Expectation> => ({ status, error: null, challenge: null });
+
 /** Passed authentication; the MCP transport answered (HTTP). */
 const transport = (status: number, rpc?: "result" | "error"): Partial<Expectation> => ({
   status,
@@ -1499,6 +1500,10 @@ export const CORPUS: HostileCase[] = [
         expect: insufficient("notes:write openid"),
         why: "xmcp's gate (Node middleware, Worker wrapper) judges every spelling of the endpoint (isUnderMcpPath), `//mcp` too, although xmcp would not serve it: refused by the gate instead of 404 (gating too much is safe)",
       },
+      hono: {
+        expect: insufficient("notes:write openid"),
+        why: "the Web gate (auth.handle) judges every spelling of the endpoint, `//mcp` too, whatever Hono's router serves: refused exactly like /mcp (gating too much is safe)",
+      },
     },
   },
   {
@@ -1578,6 +1583,10 @@ export const CORPUS: HostileCase[] = [
     expect: { status: 200, error: null, challenge: null },
     core: "n/a",
     targets: {
+      hono: {
+        expect: { status: 400, error: null, challenge: null },
+        why: "@hono/node-server builds the request URL from the target and answers a bare 400 when it cannot, before any app code runs",
+      },
       "@workerd": {
         expect: { status: 500, error: null, challenge: null },
         why: "workerd's HTTP server refuses a target its URL parser rejects (port 99999) with a bare `Internal Server Error` before any Worker code runs: the library never sees the request (no stack trace is sent)",
@@ -1592,6 +1601,10 @@ export const CORPUS: HostileCase[] = [
     expect: NO_CREDENTIALS,
     core: "n/a",
     targets: {
+      hono: {
+        expect: { status: 400, error: null, challenge: null },
+        why: "@hono/node-server builds the request URL from the target and answers a bare 400 when it cannot, before any app code runs",
+      },
       "@workerd": {
         expect: { status: 500, error: null, challenge: null },
         why: "workerd's HTTP server refuses a target its URL parser rejects (port 99999) with a bare `Internal Server Error` before any Worker code runs: the library never sees the request (no stack trace is sent)",

@@ -5,8 +5,10 @@
 //   node test/hardening/load.mjs --full     full:   10,000 requests at concurrency 50 + a 20,000-request soak
 //   add --json to print one JSON line of results (what test/hardening/load.test.ts reads)
 //
-// This process runs autocannon; each example runs as its own child process (e2e/servers.mjs) against a
-// local Descope emulator started here. Every soak response is checked: status, `error`, challenge.
+// This process drives the load (autocannon for the load, its own keep-alive client for the soak);
+// each example runs as its own child process (e2e/servers.mjs) against a local Descope emulator
+// started here. Every soak response is checked: status, `error`, challenge.
+import net from "node:net";
 import { startDescopeEmulator } from "@descope-mcp/testing";
 import autocannon from "autocannon";
 import { startExample } from "../../e2e/servers.mjs";
@@ -50,6 +52,173 @@ function cannon(opts) {
     const instance = autocannon({ timeout: 10, ...opts }, (error, result) => (error ? reject(error) : resolve(result)));
     instance.on("error", reject);
   });
+}
+
+/**
+ * The soak's client: `amount` requests over `connections` keep-alive connections, one exchange at a
+ * time per connection, each answer read exactly (Content-Length or chunked) and matched to the
+ * request that caused it. (autocannon's per-request callbacks lose track of which answer belongs to
+ * which request once a server closes connections, so they cannot check a soak against such a
+ * server.) A server may close a connection after a complete answer — workerd does when a Worker
+ * answers without reading the body — so a request sent on a reused connection that the server
+ * closed without sending a single byte back was never read: it is sent again on a new connection
+ * (counted in `resent`), as HTTP clients do. Any other connection failure is an error.
+ */
+async function soakRun({ port, connections, amount, requestFor, timeoutMs = 10_000 }) {
+  const started = performance.now();
+  const latencies = [];
+  const answers = [];
+  const stats = { requests: 0, errors: 0, timeouts: 0, reconnects: 0, resent: 0 };
+  let next = 0;
+  const worker = async () => {
+    let conn;
+    while (next < amount) {
+      const i = next++;
+      stats.requests++;
+      for (let attempt = 0; ; attempt++) {
+        if (!conn || conn.closed) {
+          if (conn) stats.reconnects++;
+          conn = rawConnection(port);
+        }
+        const sentAt = performance.now();
+        try {
+          const answer = await conn.exchange(requestFor(i), timeoutMs);
+          latencies.push(performance.now() - sentAt);
+          answers.push({ ...answer, index: i });
+        } catch (error) {
+          conn.destroy();
+          if (error.code === "UNREAD" && attempt === 0) {
+            stats.resent++;
+            continue;
+          }
+          if (error.code === "TIMEOUT") stats.timeouts++;
+          else stats.errors++;
+        }
+        break;
+      }
+    }
+    conn?.destroy();
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  latencies.sort((a, b) => a - b);
+  const pct = (p) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0);
+  const durationS = (performance.now() - started) / 1000;
+  return {
+    answers,
+    summary: {
+      ...stats,
+      reqPerSec: Math.round(stats.requests / durationS),
+      latencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: pct(100) },
+      durationS: Math.round(durationS * 10) / 10,
+    },
+  };
+}
+
+/** One keep-alive HTTP/1.1 connection that reads exactly one answer per request. */
+function rawConnection(port) {
+  const socket = net.connect(port, "127.0.0.1");
+  let buffer = Buffer.alloc(0);
+  let waiting;
+  let exchanges = 0;
+  const fail = (message, code) => {
+    const w = waiting;
+    waiting = undefined;
+    w?.reject(Object.assign(new Error(message), { code }));
+  };
+  const conn = {
+    closed: false,
+    destroy: () => socket.destroy(),
+    exchange(bytes, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => fail("no answer in time", "TIMEOUT"), timeoutMs);
+        const reused = exchanges++ > 0;
+        waiting = {
+          reused,
+          resolve: (answer) => {
+            clearTimeout(timer);
+            resolve(answer);
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        };
+        socket.write(bytes);
+        settle();
+      });
+    },
+  };
+  const settle = () => {
+    if (!waiting) return;
+    const answer = takeAnswer();
+    if (answer) {
+      const w = waiting;
+      waiting = undefined;
+      if (/^close$/i.test(answer.headers.connection ?? "")) conn.closed = true;
+      w.resolve(answer);
+    } else if (conn.closed) {
+      if (waiting.reused && buffer.length === 0) fail("the server closed the reused connection unread", "UNREAD");
+      else fail("the server closed the connection before its answer was complete", "CLOSED");
+    }
+  };
+  /** One complete answer off the front of the buffer, or undefined. */
+  const takeAnswer = () => {
+    const end = buffer.indexOf("\r\n\r\n");
+    if (end < 0) return undefined;
+    const [statusLine, ...lines] = buffer.subarray(0, end).toString("latin1").split("\r\n");
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
+    const headers = {};
+    for (const line of lines) {
+      const colon = line.indexOf(":");
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    let rest = buffer.subarray(end + 4);
+    let body;
+    if (/chunked/i.test(headers["transfer-encoding"] ?? "")) {
+      const parts = [];
+      let at = 0;
+      for (;;) {
+        const lineEnd = rest.indexOf("\r\n", at);
+        if (lineEnd < 0) return undefined;
+        const size = Number.parseInt(rest.subarray(at, lineEnd).toString("latin1"), 16);
+        if (size === 0) {
+          if (rest.length < lineEnd + 4) return undefined;
+          rest = rest.subarray(lineEnd + 4);
+          break;
+        }
+        if (rest.length < lineEnd + 2 + size + 2) return undefined;
+        parts.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
+        at = lineEnd + 2 + size + 2;
+      }
+      body = Buffer.concat(parts);
+    } else {
+      const length = Number(headers["content-length"] ?? 0);
+      if (rest.length < length) return undefined;
+      body = rest.subarray(0, length);
+      rest = rest.subarray(length);
+    }
+    buffer = rest;
+    return { status, headers, body: body.toString("utf8") };
+  };
+  socket.on("data", (data) => {
+    buffer = Buffer.concat([buffer, data]);
+    settle();
+  });
+  socket.on("error", () => undefined);
+  socket.on("close", () => {
+    conn.closed = true;
+    settle();
+  });
+  return conn;
+}
+
+/** The bytes of one POST to `path` on 127.0.0.1:`port`. */
+function rawPost(port, path, headers, body) {
+  const head = [`POST ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`];
+  for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
+  head.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  return Buffer.concat([Buffer.from(`${head.join("\r\n")}\r\n\r\n`, "latin1"), Buffer.from(body)]);
 }
 
 const summary = (r) => ({
@@ -172,47 +341,19 @@ async function runOne(framework) {
       if (problems.length === 0) t.ok++;
       else if (wrong.length < 20) wrong.push(`${kind.name}: ${problems.join("; ")}`);
     };
-    // One autocannon instance per kind, all at once: the server sees the kinds interleaved, and each
-    // answer is checked against the request that caused it (one instance cycling through every kind
-    // on a connection pairs answers with the wrong kind when a server closes connections, as workerd does).
-    const perKind = Math.max(1, Math.round(PLAN.soak.amount / kinds.length));
-    const soaks = await Promise.all(
-      kinds.map((kind) =>
-        cannon({
-          url,
-          amount: perKind,
-          connections: Math.max(1, Math.round(PLAN.soak.connections / 2)),
-          requests: [
-            {
-              method: "POST",
-              headers: headers(kind.token),
-              body: kind.body ?? call("whoami"),
-              onResponse: (status, body, _context, responseHeaders) => check(kind, status, body, responseHeaders),
-            },
-          ],
-        }),
-      ),
-    );
-    const soak = {
-      requests: {
-        total: soaks.reduce((n, r) => n + r.requests.total, 0),
-        average: soaks.reduce((n, r) => n + r.requests.average, 0),
+    const path = new URL(url).pathname;
+    const soak = await soakRun({
+      port: server.port,
+      ...PLAN.soak,
+      requestFor: (i) => {
+        const kind = kinds[i % kinds.length];
+        return rawPost(server.port, path, headers(kind.token), kind.body ?? call("whoami"));
       },
-      errors: soaks.reduce((n, r) => n + r.errors, 0),
-      timeouts: soaks.reduce((n, r) => n + r.timeouts, 0),
-      non2xx: soaks.reduce((n, r) => n + r.non2xx, 0),
-      statusCodeStats: {},
-      latency: {
-        p50: Math.max(...soaks.map((r) => r.latency.p50)),
-        p90: Math.max(...soaks.map((r) => r.latency.p90)),
-        p99: Math.max(...soaks.map((r) => r.latency.p99)),
-        max: Math.max(...soaks.map((r) => r.latency.max)),
-      },
-      duration: Math.max(...soaks.map((r) => r.duration)),
-    };
+    });
+    for (const a of soak.answers) check(kinds[a.index % kinds.length], a.status, a.body, a.headers);
     const checked = Object.values(tally).reduce((n, t) => n + t.sent, 0);
     const soakResult = {
-      ...summary(soak),
+      ...soak.summary,
       checked,
       mismatches: checked - Object.values(tally).reduce((n, t) => n + t.ok, 0),
       acceptedWrongly,
@@ -223,7 +364,7 @@ async function runOne(framework) {
     say(
       `${framework} soak: ${soakResult.requests} requests (${kinds.length} kinds, ${checked} checked) at concurrency ${PLAN.soak.connections}, ` +
         `${soakResult.mismatches} mismatches, ${acceptedWrongly} accepted wrongly, ${serverErrors} server errors, ${soakResult.errors} errors, ` +
-        `${soakResult.reqPerSec} req/s, p99 ${soakResult.latencyMs.p99} ms`,
+        `${soakResult.reconnects} reconnects (${soakResult.resent} requests resent), ${soakResult.reqPerSec} req/s, p99 ${soakResult.latencyMs.p99} ms`,
     );
     for (const w of wrong) say(`  ${w}`);
     return { framework, load: loadResult, soak: soakResult, serverOutput: server.output().slice(-2000) };

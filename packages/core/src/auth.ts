@@ -27,7 +27,7 @@ import {
   TokenExpiredError,
   UpstreamUnavailableError,
 } from "./errors.js";
-import { isUnderMcpPath, MCP_METHODS, readRequestBytes } from "./gate.js";
+import { isUnderMcpPath, MCP_METHODS, readWebBody } from "./gate.js";
 import { beforeDeadline, upstreamJson } from "./http.js";
 import { createIssuerMatcher, type DescopeIssuer, resolveIssuer } from "./issuer.js";
 import { KeyStore } from "./keys.js";
@@ -123,6 +123,16 @@ export interface McpRequestContext {
 /** An MCP request handler behind the Web-standard gate. */
 export type McpRequestHandler = (request: Request, context: McpRequestContext) => Response | Promise<Response>;
 
+/** What `handle` may be told about a request an earlier layer of the host already worked on. */
+export interface HandleOptions {
+  /**
+   * The value an earlier layer parsed from the request body (e.g. Hono's `c.get("parsedBody")`).
+   * Used only when that layer consumed the body stream: otherwise the gate reads the bytes itself
+   * (and the handler gets its own parse). A consumed body without it is refused (400).
+   */
+  parsedBody?: unknown;
+}
+
 /** Options of {@link DescopeMcpAuth.protect}. */
 export interface ProtectOptions {
   /**
@@ -204,10 +214,12 @@ export interface DescopeMcpAuth {
   /**
    * The Web-standard gate: answers the metadata routes and CORS preflight, gates the MCP endpoint
    * (`mcpPath` and every spelling of it a router may match) and calls `handler` with the caller's
-   * `authInfo`, session and the parsed body; `undefined` for any other path (not this gate's).
+   * `authInfo`, session and the parsed body; `undefined` for any other path (not this gate's), and
+   * for an `OPTIONS` request when `cors` is off (the host answers it). Never throws for anything a
+   * client sends; the handler's own errors propagate.
    */
-  handle(request: Request, handler: McpRequestHandler): Promise<Response | undefined>;
-  /** `handle` as a `fetch` handler: other paths go to `options.fallback` (default a JSON 404). */
+  handle(request: Request, handler: McpRequestHandler, options?: HandleOptions): Promise<Response | undefined>;
+  /** `handle` as a `fetch` handler: other paths go to `options.fallback` (default 404). */
   protect(handler: McpRequestHandler, options?: ProtectOptions): (request: Request) => Promise<Response>;
   /** Whether `pathname` is exactly one of the metadata routes `handleMetadata` answers. */
   isMetadataPath(pathname: string): boolean;
@@ -336,6 +348,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       now: options.now,
       // Workers: a fetch started by a request that has ended may never settle; never wait on it forever.
       abandonAfterMs: options.timeouts.discovery + ABANDON_GRACE_MS,
+      onLoad: options.waitUntil,
     },
   );
 
@@ -355,15 +368,17 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       return issuer.fallbackJwksURL;
     },
     timeoutMs: options.timeouts.jwks,
-    // The discovery wait (at most half the request budget) plus the JWKS fetch, then given up.
+    // The discovery wait (when discovery is asked: at most half the request budget) plus the JWKS
+    // fetch, then given up.
     abandonAfterMs:
-      Math.min(options.timeouts.discovery, Math.floor(options.timeouts.request / 2)) +
+      (options.jwksURL ? 0 : Math.min(options.timeouts.discovery, Math.floor(options.timeouts.request / 2))) +
       options.timeouts.jwks +
       ABANDON_GRACE_MS,
     cooldownMs: options.jwksCooldownMs,
     maxAgeMs: options.jwksMaxAgeMs,
     failureBackoffMs: options.failureBackoffMs,
     now: options.now,
+    onLoad: options.waitUntil,
   });
 
   const verifyPolicy = {
@@ -581,7 +596,11 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     }
   }
 
-  async function handle(request: Request, handler: McpRequestHandler): Promise<Response | undefined> {
+  async function handle(
+    request: Request,
+    handler: McpRequestHandler,
+    handleOptions: HandleOptions = {},
+  ): Promise<Response | undefined> {
     const pathname = new URL(request.url).pathname;
     if (metadataPaths.has(pathname)) return metadataAnswer(request.method, pathname);
     if (!isUnderMcpPath(pathname, options.mcpPath)) return undefined;
@@ -595,7 +614,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
         contentEncoding: h.get("content-encoding"),
         contentLength: h.get("content-length"),
       },
-      readBody: (limit) => readRequestBytes(request, limit),
+      readBody: (limit) => readWebBody(request, limit, handleOptions.parsedBody),
     });
     if (outcome.allow === "pass") return undefined;
     if (outcome.allow === false) return toResponse(outcome.result);

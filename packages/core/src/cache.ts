@@ -12,6 +12,8 @@ export interface CachedValueOptions {
    * load started by a request that has since ended may never settle (its I/O and timers go with it).
    */
   abandonAfterMs?: number;
+  /** Called with every load as it starts (e.g. a host's `waitUntil`); what it throws is ignored. */
+  onLoad?: ((load: Promise<unknown>) => void) | undefined;
 }
 
 /**
@@ -76,7 +78,7 @@ export class CachedValue<T> {
     if (this.value !== undefined) {
       if (
         now - this.loadedAt >= this.options.maxAgeMs &&
-        !this.inflight &&
+        !this.loading &&
         now - this.attemptedAt >= this.options.failureBackoffMs
       ) {
         this.reload().catch(() => undefined);
@@ -103,10 +105,10 @@ export class CachedValue<T> {
         const value = await this.load();
         this.value = value;
         this.loadedAt = this.options.now();
-        this.failure = undefined;
+        if (this.pending === promise) this.failure = undefined;
         return value;
       } catch (error) {
-        this.failure = { error, at: this.options.now() };
+        if (this.pending === promise) this.failure = { error, at: this.options.now() };
         if (this.value !== undefined) return this.value; // stale-if-error
         throw error;
       } finally {
@@ -117,6 +119,13 @@ export class CachedValue<T> {
     this.pendingSince = Date.now();
     promise = run();
     this.pending = promise;
+    if (this.options.onLoad) {
+      try {
+        this.options.onLoad(promise.catch(() => undefined));
+      } catch {
+        // A host hook must never change the outcome.
+      }
+    }
     return promise;
   }
 
@@ -125,7 +134,7 @@ export class CachedValue<T> {
     return this.options.now() - this.attemptedAt;
   }
 
-  /** Whether a load is in flight. */
+  /** Whether a load is in flight (and not given up as lost). */
   get loading(): boolean {
     return this.inflight !== undefined;
   }
@@ -144,7 +153,7 @@ export class CachedValue<T> {
     const now = this.options.now();
     return (
       now - this.loadedAt >= this.options.maxAgeMs &&
-      !this.inflight &&
+      !this.loading &&
       now - this.attemptedAt >= this.options.failureBackoffMs
     );
   }

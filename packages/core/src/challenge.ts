@@ -136,7 +136,10 @@ export function errorResult(
   return { status: error.status, headers, body: JSON.stringify(body) };
 }
 
-/** `errorResult` as a Web `Response`. */
+/**
+ * One of the core's answers (`errorResult`, the preflight) as a Web `Response`. An empty body is
+ * sent as no body at all: a 204 must have none (Node's `Response` refuses even an empty string).
+ */
 export function toResponse(result: AuthErrorResult): Response {
-  return new Response(result.body, { status: result.status, headers: result.headers });
+  return new Response(result.body === "" ? null : result.body, { status: result.status, headers: result.headers });
 }

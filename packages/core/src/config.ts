@@ -220,6 +220,13 @@ export interface DescopeMcpAuthOptions {
    * receives the token; exceptions it throws are ignored and never change the decision.
    */
   onEvent?: (event: AuthEvent) => void;
+  /**
+   * Keeps a shared upstream fetch (discovery, JWKS) alive after the request that started it has
+   * been answered — a background key refresh, or a fetch a request stopped waiting for at its
+   * deadline. Runtimes that end a request's I/O with its response need it: on Cloudflare Workers
+   * pass `waitUntil` from `cloudflare:workers`. Called with each such fetch as it starts.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
   /** Clock (ms since the epoch) for token times and cache ages, for tests. Default `Date.now`. */
   now?: () => number;
 }
@@ -320,6 +327,9 @@ const schema = z.strictObject({
     .optional(),
   fetch: z.custom<FetchLike>((v) => typeof v === "function", "must be a function").optional(),
   onEvent: z.custom<(event: AuthEvent) => void>((v) => typeof v === "function", "must be a function").optional(),
+  waitUntil: z
+    .custom<(promise: Promise<unknown>) => void>((v) => typeof v === "function", "must be a function")
+    .optional(),
   now: z.custom<() => number>((v) => typeof v === "function", "must be a function").optional(),
 });
 
@@ -410,6 +420,8 @@ export interface ResolvedOptions {
   fetch: FetchLike;
   /** {@link DescopeMcpAuthOptions.onEvent}. */
   onEvent?: ((event: AuthEvent) => void) | undefined;
+  /** {@link DescopeMcpAuthOptions.waitUntil}. */
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
   /** The clock (ms since the epoch). Default `Date.now`. */
   now: () => number;
 }
@@ -504,6 +516,7 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
     },
     fetch: fetchImpl,
     onEvent: o.onEvent,
+    waitUntil: o.waitUntil,
     now: o.now ?? Date.now,
   };
 }

@@ -45,9 +45,29 @@ function normalizeForGate(path: string): string | undefined {
 
 /**
  * Reads a Web `Request`'s body once, up to `limit` bytes (a longer body is refused with
- * `PayloadTooLargeError` as soon as it crosses the limit, without buffering the rest).
+ * `PayloadTooLargeError` as soon as it crosses the limit, without buffering the rest). A body that
+ * was already consumed or is being read by someone else is refused with `InvalidRequestError`, as is
+ * one whose stream fails or is aborted before its end.
  */
-export function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
+export async function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
+  if (request.bodyUsed) throw consumed();
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d{1,16}$/.test(declared) && Number(declared) <= limit) {
+    // The HTTP layer delivers at most Content-Length bytes: read them at once, the way hosts read
+    // fastest. (@hono/node-server reads the socket directly for `arrayBuffer()`, but builds a full
+    // Web stream as soon as `body` is touched: so `body` is not looked at on this path.)
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await request.arrayBuffer());
+    } catch {
+      throw new InvalidRequestError(
+        "The request body could not be read completely (the client aborted or the stream failed)",
+      );
+    }
+    if (bytes.byteLength > limit) throw new PayloadTooLargeError(limit);
+    return bytes;
+  }
+  if (request.body !== null && request.body.locked) throw consumed(); // another reader holds the stream
   return readStreamBytes(request.body, limit);
 }
 
@@ -58,7 +78,12 @@ export function readRequestBytes(request: Request, limit: number): Promise<Uint8
  */
 export async function readStreamBytes(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
   if (stream === null) return new Uint8Array(0);
-  const reader = stream.getReader();
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = stream.getReader();
+  } catch {
+    throw consumed(); // locked: another reader holds the stream
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -88,4 +113,19 @@ export async function readStreamBytes(stream: ReadableStream<Uint8Array> | null,
     at += chunk.byteLength;
   }
   return out;
+}
+
+/**
+ * Reads a Web `Request`'s body for the gate: its bytes (`readRequestBytes`), or — only when an
+ * earlier layer has already consumed the stream — `parsed`, the value that layer produced from it
+ * (e.g. Hono's `c.get("parsedBody")`), which the gate then judges and hands on. A consumed body with
+ * nothing to show for it is refused (400), never read as "no tool called".
+ */
+export function readWebBody(request: Request, limit: number, parsed?: unknown): Promise<unknown> {
+  if (request.bodyUsed && parsed !== undefined) return Promise.resolve(parsed);
+  return readRequestBytes(request, limit);
+}
+
+function consumed(): InvalidRequestError {
+  return new InvalidRequestError("The request body was consumed before the authorization gate could read it");
 }

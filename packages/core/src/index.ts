@@ -5,6 +5,7 @@ export {
   type DescopeMcpAuth,
   type GateInput,
   type GateOutcome,
+  type HandleOptions,
   type McpRequestContext,
   type McpRequestHandler,
   type ProtectOptions,
@@ -46,7 +47,7 @@ export {
   UpstreamUnavailableError,
   UserNotFoundError,
 } from "./errors.js";
-export { isUnderMcpPath, MCP_METHODS, readRequestBytes } from "./gate.js";
+export { isUnderMcpPath, MCP_METHODS, readRequestBytes, readWebBody } from "./gate.js";
 export type { FetchLike } from "./http.js";
 export {
   apiBaseForRegion,
@@ -81,3 +82,4 @@ export {
   toolCallsIn,
 } from "./scopes.js";
 export { type DescopeSession, type McpAuthInfo, sessionFromClaims, type TenantAccess, toAuthInfo } from "./session.js";
+export { getSession, requireSession, runWithSession } from "./session-store.js";

@@ -18,6 +18,8 @@ export interface KeyStoreOptions {
   maxAgeMs: number;
   failureBackoffMs: number;
   now: () => number;
+  /** Called with every JWKS fetch as it starts (the host's `waitUntil`). */
+  onLoad?: ((load: Promise<unknown>) => void) | undefined;
 }
 
 interface LoadedKeys {
@@ -58,6 +60,7 @@ export class KeyStore {
       failureBackoffMs: options.failureBackoffMs,
       now: options.now,
       ...(options.abandonAfterMs === undefined ? {} : { abandonAfterMs: options.abandonAfterMs }),
+      onLoad: options.onLoad,
     });
   }
 

@@ -4,43 +4,14 @@
  * handing it on, writing the core's answers). Kept out of the main entry so the core stays
  * runtime-neutral.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { GateInput } from "./auth.js";
 import type { AuthErrorResult } from "./challenge.js";
-import { InvalidRequestError, NoSessionError, PayloadTooLargeError } from "./errors.js";
-import type { DescopeSession } from "./session.js";
+import { InvalidRequestError, PayloadTooLargeError } from "./errors.js";
 
-/**
- * One store per process (per isolate on Workers), however many copies of this module are loaded:
- * the ESM and CJS builds of this package, or two bundles of one app (xmcp's Cloudflare worker and
- * the module that wraps it) each carry their own copy, and a session set by one must be what
- * `getSession()` of the other returns.
- */
-const STORE_KEY = Symbol.for("@descope-mcp/core/node.session-store");
-const holder = globalThis as { [STORE_KEY]?: AsyncLocalStorage<DescopeSession> };
-const storage: AsyncLocalStorage<DescopeSession> = holder[STORE_KEY] ?? new AsyncLocalStorage<DescopeSession>();
-holder[STORE_KEY] = storage;
-
-/**
- * Runs `fn` with `session` as the current session (for `getSession()` anywhere below it, across
- * `await`s) and returns its result.
- */
-export function runWithSession<T>(session: DescopeSession, fn: () => T): T {
-  return storage.run(session, fn);
-}
-
-/** The session of the request being handled, or `undefined` outside an authenticated request. */
-export function getSession(): DescopeSession | undefined {
-  return storage.getStore();
-}
-
-/** Like `getSession()`, but throws `NoSessionError` (500) when called outside an authenticated request. */
-export function requireSession(): DescopeSession {
-  const session = storage.getStore();
-  if (!session) throw new NoSessionError();
-  return session;
-}
+// The session store lives in the main entry (runtime-neutral: no Node import); re-exported here for
+// the Node adapters and their users.
+export { getSession, requireSession, runWithSession } from "./session-store.js";
 
 /** A Node request as the body helpers see it: body parsers put their result on `body` (`_body`: Express 4's "parsed" flag). */
 export type NodeRequest = IncomingMessage & {

@@ -23,6 +23,8 @@ describe("Authorization header parsing", () => {
     // Optional whitespace around the field value (SP or HTAB), when the HTTP layer left it there.
     [`\tBearer ${T}\t`, `token:${T}`],
     [` Bearer ${T}\t `, `token:${T}`],
+    [`Bearer ${T} \t `, `token:${T}`],
+    ["\t", "401"],
     ["Bearer abc~+/=", "token:abc~+/="],
     [undefined, "401"],
     [null, "401"],

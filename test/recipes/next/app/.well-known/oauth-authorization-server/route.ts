@@ -1,0 +1,3 @@
+import { handler } from "@/lib/descope";
+
+export { handler as GET, handler as HEAD, handler as OPTIONS };
