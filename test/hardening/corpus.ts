@@ -91,8 +91,20 @@ export interface HostileCase {
   /** Where a target answers differently (or "n/a" when the case means nothing there), and why. */
   core?: Partial<Expectation> | "n/a";
   http?: Partial<Expectation> | "n/a";
+  /**
+   * Over HTTP, where one example target's framework legitimately answers differently from the
+   * others (its router or HTTP layer, never the gate), keyed by target name (`nest`, `nest@fastify`;
+   * see e2e/servers.mjs). Applied on top of `http`; `why` says what the framework does instead.
+   */
+  targets?: Record<string, TargetOverride>;
   /** Refused before any key lookup: the core runner checks a cold engine made no upstream call. */
   precrypto?: boolean;
+}
+
+/** One target's own expectation for a case, and the reason it differs. */
+export interface TargetOverride {
+  expect: Partial<Expectation> | "n/a";
+  why: string;
 }
 
 // ---- building blocks -------------------------------------------------------------------------------
@@ -155,6 +167,34 @@ const insufficient = (scope: string, exact?: ChallengeExpectation["exact"]): Exp
 });
 /** Refused by Node's HTTP parser before any application code: no challenge, no JSON body. */
 const nodeRefuses = (status: number): Partial<Expectation> => ({ status, error: null, challenge: null });
+/** Nest's own 404 for a path no route matches: JSON naming the status (`{"error":"Not Found",…}`). */
+const NEST_NOT_FOUND: Partial<Expectation> = { status: 404, error: "Not Found", challenge: null };
+const NEST_ROUTES =
+  "Nest gates routes, not path prefixes: no route matches this spelling, so Nest answers its own 404 and nothing is served, gated or not";
+const FASTIFY_ROUTES =
+  "Fastify's router is case-sensitive and strict about trailing slashes (its defaults): this spelling reaches no handler, so Nest answers its own 404 and nothing is served, gated or not";
+/** Nest's 404 on both of its platforms, for a spelling neither router matches. */
+const onNest = (why: string = NEST_ROUTES): Record<string, TargetOverride> => ({
+  nest: { expect: NEST_NOT_FOUND, why },
+  "nest@fastify": { expect: NEST_NOT_FOUND, why },
+});
+/** Fastify answers what Node's HTTP parser refuses with a JSON body naming the status; the status is Node's. */
+const fastifyClientError = (status: number, error: string): Record<string, TargetOverride> => ({
+  "nest@fastify": {
+    expect: { status, error, challenge: null },
+    why: `Fastify answers Node's client errors (R14) itself, with the same status and a JSON body {"error":"${error}",…} instead of an empty one`,
+  },
+});
+
+/** Fastify refuses a request target its URL parser rejects with its own 400, before any application code (R23). */
+const FASTIFY_BAD_TARGET: TargetOverride = {
+  expect: { status: 400, error: "Bad Request", challenge: null },
+  why: "Fastify refuses an absolute-form target whose port no URL parser accepts with its own 400 before routing, so no application code runs",
+};
+/** `/mcp` → `/%6Dcp`: the same path with its first letter %-escaped. */
+const escapeFirstLetter = (path: string) =>
+  path.replace(/[a-z]/, (letter) => `%${letter.charCodeAt(0).toString(16).toUpperCase()}`);
+
 /** Passed authentication; the MCP transport answered (HTTP). */
 const transport = (status: number, rpc?: "result" | "error"): Partial<Expectation> => ({
   status,
@@ -440,6 +480,7 @@ export const CORPUS: HostileCase[] = [
     expect: invalidToken(SIZE),
     // Node's 16 KiB limit on the header section answers first.
     http: nodeRefuses(431),
+    targets: fastifyClientError(431, "Request Header Fields Too Large"),
     precrypto: true,
   },
   {
@@ -468,6 +509,7 @@ export const CORPUS: HostileCase[] = [
     request: withBearer({ raw: true }),
     expect: invalidToken(SIZE),
     http: nodeRefuses(431),
+    targets: fastifyClientError(431, "Request Header Fields Too Large"),
     precrypto: true,
   },
   {
@@ -1009,6 +1051,7 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer ${t}\rX-Injected: 1`, { raw: true }),
     expect: invalidRequest(/exactly one/i),
     http: nodeRefuses(400),
+    targets: fastifyClientError(400, "Bad Request"),
   },
   {
     name: "bare LF inside the header value",
@@ -1018,6 +1061,7 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer ${t}\nX-Injected: 1`, { raw: true }),
     expect: invalidRequest(/exactly one/i),
     http: nodeRefuses(400),
+    targets: fastifyClientError(400, "Bad Request"),
   },
   {
     name: "CRLF smuggling a second Authorization header",
@@ -1036,6 +1080,7 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer ${t}\u0000`, { raw: true }),
     expect: invalidRequest(/exactly one/i),
     http: nodeRefuses(400),
+    targets: fastifyClientError(400, "Bad Request"),
   },
   {
     name: "obs-fold (token on a continuation line)",
@@ -1045,6 +1090,7 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer\r\n ${t}`, { raw: true }),
     expect: invalidRequest(/malformed/i),
     http: nodeRefuses(400),
+    targets: fastifyClientError(400, "Bad Request"),
   },
 
   // scopes reflected into challenges
@@ -1268,6 +1314,12 @@ export const CORPUS: HostileCase[] = [
     }),
     expect: { status: 200, error: null, challenge: null },
     http: transport(200, "error"),
+    targets: {
+      "nest@fastify": {
+        expect: { status: 400, error: null, challenge: null, rpc: undefined },
+        why: "Fastify's JSON parser refuses `__proto__` keys outright (its default onProtoPoisoning: 'error'): the gate lets this body through, Fastify's 400 stands and the transport never sees it",
+      },
+    },
   },
   {
     name: "malformed JSON body",
@@ -1416,6 +1468,7 @@ export const CORPUS: HostileCase[] = [
     request: (c) => ({ path: c.mcpPath.toUpperCase() }),
     expect: NO_CREDENTIALS,
     core: "n/a",
+    targets: { "nest@fastify": { expect: NEST_NOT_FOUND, why: FASTIFY_ROUTES } },
   },
   {
     name: "POST /MCP write_note without notes:write",
@@ -1425,6 +1478,7 @@ export const CORPUS: HostileCase[] = [
     request: (c, t) => ({ path: c.mcpPath.toUpperCase(), headers: bearer(t), body: WRITE_NOTE }),
     expect: insufficient("notes:write openid"),
     core: "n/a",
+    targets: { "nest@fastify": { expect: NEST_NOT_FOUND, why: FASTIFY_ROUTES } },
   },
   {
     name: "POST /mcp/ (trailing slash) write_note without notes:write",
@@ -1434,6 +1488,7 @@ export const CORPUS: HostileCase[] = [
     request: (c, t) => ({ path: `${c.mcpPath}/`, headers: bearer(t), body: WRITE_NOTE }),
     expect: insufficient("notes:write openid"),
     core: "n/a",
+    targets: { "nest@fastify": { expect: NEST_NOT_FOUND, why: FASTIFY_ROUTES } },
   },
   {
     name: "POST /mcp/../mcp without credentials",
@@ -1442,6 +1497,8 @@ export const CORPUS: HostileCase[] = [
     request: (c) => ({ path: `${c.mcpPath}/..${c.mcpPath}` }),
     expect: NO_CREDENTIALS,
     core: "n/a",
+    // Express's gate is mounted on the path prefix; Nest routes match whole paths and neither normalizes `..`.
+    targets: onNest(),
   },
   {
     name: "POST //mcp is not served at all",
@@ -1451,6 +1508,24 @@ export const CORPUS: HostileCase[] = [
     request: (c, t) => ({ path: `/${c.mcpPath}`, headers: bearer(t), body: WRITE_NOTE }),
     expect: { status: 404, error: null, challenge: null },
     core: "n/a",
+    targets: onNest("Not served, as on Express; Nest's 404 is JSON naming the status"),
+  },
+  {
+    name: "POST /%6Dcp (an escaped letter) write_note without notes:write",
+    group: "route",
+    rule: "R13",
+    token: (c) => mint(c),
+    request: (c, t) => ({ path: escapeFirstLetter(c.mcpPath), headers: bearer(t), body: WRITE_NOTE }),
+    // Express matches paths as sent: nothing is served at this spelling.
+    expect: { status: 404, error: null, challenge: null },
+    core: "n/a",
+    targets: {
+      nest: { expect: NEST_NOT_FOUND, why: NEST_ROUTES },
+      "nest@fastify": {
+        expect: insufficient("notes:write openid"),
+        why: "Fastify's router decodes %-escapes, so this spelling reaches the MCP handler: it must be gated like the plain path",
+      },
+    },
   },
   {
     name: "GET /mcp without credentials",
@@ -1528,6 +1603,7 @@ export const CORPUS: HostileCase[] = [
     }),
     expect: { status: 200, error: null, challenge: null },
     core: "n/a",
+    targets: { "nest@fastify": FASTIFY_BAD_TARGET },
   },
   {
     name: "absolute-form target whose port no URL parser accepts, on the MCP path → no 500",
@@ -1536,6 +1612,7 @@ export const CORPUS: HostileCase[] = [
     request: (c) => ({ method: "POST", path: `http://mcp.example:99999${c.mcpPath}`, raw: true }),
     expect: NO_CREDENTIALS,
     core: "n/a",
+    targets: { "nest@fastify": FASTIFY_BAD_TARGET },
   },
   {
     name: "OPTIONS /mcp preflight is never 401",
@@ -1554,11 +1631,15 @@ export const CORPUS: HostileCase[] = [
   },
 ];
 
-/** The expectation of `kase` on `target`, or undefined when the case does not apply there. */
-export function expectationFor(kase: HostileCase, target: "core" | "http"): Expectation | undefined {
+/**
+ * The expectation of `kase` on `target` (over HTTP: against the example target `example`, e.g.
+ * `nest@fastify`), or undefined when the case does not apply there.
+ */
+export function expectationFor(kase: HostileCase, target: "core" | "http", example?: string): Expectation | undefined {
   const override = kase[target];
-  if (override === "n/a") return undefined;
-  const expectation: Expectation = { ...kase.expect, ...(override ?? {}) };
+  const own = target === "http" && example !== undefined ? kase.targets?.[example]?.expect : undefined;
+  if (override === "n/a" || own === "n/a") return undefined;
+  const expectation: Expectation = { ...kase.expect, ...(override ?? {}), ...(own ?? {}) };
   // The core only decides; what the MCP transport answers is checked over HTTP.
   if (target === "core") delete expectation.rpc;
   return expectation;
