@@ -38,7 +38,8 @@ export type NodeRequest = IncomingMessage & { body?: unknown; _body?: unknown };
  * before the gate has already consumed the stream, what it produced is returned instead (the gate
  * then hands the same value on). A request whose body cannot be read whole — aborted, reset, cut
  * short, or its stream consumed with nothing to show for it — is refused with `InvalidRequestError`;
- * a body over `limit` with `PayloadTooLargeError`, as soon as it crosses the limit.
+ * a body over `limit` with `PayloadTooLargeError`: at once when its `Content-Length` says so, else as
+ * soon as it crosses the limit.
  */
 export function readNodeBody(req: NodeRequest, limit: number): Promise<unknown> {
   if (req.readableEnded || req._body === true) {
@@ -50,6 +51,11 @@ export function readNodeBody(req: NodeRequest, limit: number): Promise<unknown> 
     return Promise.resolve(req.body);
   }
   if (req.destroyed) return Promise.reject(aborted());
+  // A body announced over the limit is refused at once: nothing is read, nothing is waited for.
+  const declared = req.headers?.["content-length"];
+  if (typeof declared === "string" && /^\d{1,16}$/.test(declared) && Number(declared) > limit) {
+    return Promise.reject(new PayloadTooLargeError(limit));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
