@@ -81,7 +81,7 @@ export class DescopeMcpAuthModule extends built.ConfigurableModuleClass implemen
     const adapter = this.host.httpAdapter as unknown as HttpAdapterLike | undefined;
     if (!adapter) return; // an application context without HTTP
     if (adapter.getType() === "fastify") keepFastifyParsersOffMcpPath(adapter.getInstance(), this.auth);
-    else keepExpressParsersOffMcpPath(adapter.getInstance(), this.auth.config.mcpPath);
+    else keepExpressParsersOffMcpPath(adapter.getInstance(), this.auth);
     serveMetadata(adapter, this.auth);
   }
 }

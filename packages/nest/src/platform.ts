@@ -132,20 +132,26 @@ export interface HttpAdapterLike {
   all(path: string, handler: (req: unknown, res: unknown) => unknown): unknown;
 }
 
+/** The well-known paths the core answers (path-aware and root protected resource metadata, AS metadata). */
+const metadataPathsOf = (auth: DescopeMcpAuth) =>
+  new Set([prmPathFor(auth.config.resourceURL), PRM_WELL_KNOWN, AS_WELL_KNOWN]);
+
+/** Answers a metadata route (`path`) with the core's answer for the request's method. */
+async function answerMetadata(auth: DescopeMcpAuth, path: string, req: unknown, res: unknown): Promise<void> {
+  let result: AuthErrorResult;
+  try {
+    const response = await auth.handleMetadata({ method: nodeRequestOf(req).method ?? "", path });
+    result = response ? await resultOf(response) : auth.errorResult(undefined);
+  } catch (error) {
+    result = auth.errorResult(error);
+  }
+  writeAnswer(res, result);
+}
+
 /** The well-known routes the core answers, served at the origin root (outside any global prefix). */
 export function serveMetadata(adapter: HttpAdapterLike, auth: DescopeMcpAuth): void {
-  const paths = new Set([prmPathFor(auth.config.resourceURL), PRM_WELL_KNOWN, AS_WELL_KNOWN]);
-  for (const path of paths) {
-    adapter.all(path, async (req: unknown, res: unknown) => {
-      let result: AuthErrorResult;
-      try {
-        const response = await auth.handleMetadata({ method: nodeRequestOf(req).method ?? "", path });
-        result = response ? await resultOf(response) : auth.errorResult(undefined);
-      } catch (error) {
-        result = auth.errorResult(error);
-      }
-      writeAnswer(res, result);
-    });
+  for (const path of metadataPathsOf(auth)) {
+    adapter.all(path, (req: unknown, res: unknown) => answerMetadata(auth, path, req, res));
   }
 }
 
@@ -169,18 +175,25 @@ interface ExpressLayer {
 /**
  * Express: keeps the app's body parsers (Nest's own, `useBodyParser()`, `app.use(express.json())`
  * before `init`) off the MCP path, so the gate reads that body itself, after the token, with the
- * core's rules and limit, and hands on exactly what it judged. Other paths are parsed as before.
+ * core's rules and limit, and hands on exactly what it judged; and off the metadata routes, which
+ * read no body (a body a parser refuses must not turn their answer into a parser error). Other
+ * paths are parsed as before.
  */
-export function keepExpressParsersOffMcpPath(app: unknown, mcpPath: string): void {
+export function keepExpressParsersOffMcpPath(app: unknown, auth: DescopeMcpAuth): void {
   const express = app as { _router?: { stack?: ExpressLayer[] }; router?: { stack?: ExpressLayer[] } };
   // Express 4 keeps its router in `_router` (its `router` getter throws); Express 5 in `router`.
   const stack = (express._router ?? express.router)?.stack;
   if (!Array.isArray(stack)) return;
+  const { mcpPath } = auth.config;
+  // Spelled as Express matches routes by default: any case, with or without a trailing slash.
+  const metadata = new Set([...metadataPathsOf(auth)].map((path) => path.toLowerCase()));
+  const skips = (path: string) =>
+    isUnderMcpPath(path, mcpPath) || metadata.has((path.endsWith("/") ? path.slice(0, -1) : path).toLowerCase());
   for (const layer of stack) {
     const parse = layer.handle;
     if (typeof parse !== "function" || parse[SKIPS_MCP_PATH] || !EXPRESS_BODY_PARSERS.has(parse.name)) continue;
     const skipping: NonNullable<ExpressLayer["handle"]> = (req, res, next) =>
-      isUnderMcpPath(req.path ?? pathOf(req.url), mcpPath) ? next() : parse(req, res, next);
+      skips(req.path ?? pathOf(req.url)) ? next() : parse(req, res, next);
     Object.defineProperty(skipping, "name", { value: parse.name });
     skipping[SKIPS_MCP_PATH] = true;
     layer.handle = skipping;
@@ -213,8 +226,17 @@ type FastifyErrorHandler = (error: unknown, request: FastifyRequestLike, reply: 
 export function keepFastifyParsersOffMcpPath(instance: unknown, auth: DescopeMcpAuth): void {
   const fastify = instance as FastifyLike;
   const { mcpPath, bodyLimit } = auth.config;
+  const metadata = metadataPathsOf(auth);
   fastify.addHook("onRoute", (route) => {
-    if (typeof route.url !== "string" || !isUnderMcpPath(route.url, mcpPath)) return;
+    if (typeof route.url !== "string") return;
+    const path = route.url;
+    if (metadata.has(path)) {
+      // The metadata routes read no body: whatever Fastify refused before them, the core answers the method.
+      route.errorHandler = (_error: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) =>
+        void answerMetadata(auth, path, request, reply);
+      return;
+    }
+    if (!isUnderMcpPath(path, mcpPath)) return;
     // Fastify must accept what the core accepts: the core's reader enforces `bodyLimit`.
     route.bodyLimit = Math.max(route.bodyLimit ?? 0, bodyLimit);
     const readForGate = (
