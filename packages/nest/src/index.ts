@@ -14,7 +14,6 @@ export {
 } from "./decorators.js";
 export { DescopeMcpAuthGuard, type DescopeMcpUser } from "./guard.js";
 export {
-  DESCOPE_MCP_AUTH_OPTIONS,
   DescopeMcpAuthModule,
   type DescopeMcpAuthModuleAsyncOptions,
   type DescopeMcpAuthModuleExtras,

@@ -32,8 +32,6 @@ const built = new ConfigurableModuleBuilder<DescopeMcpAuthModuleOptions>({ modul
   }))
   .build();
 
-/** The injection token of the options given to `forRoot()` / produced by `forRootAsync()`. */
-export const DESCOPE_MCP_AUTH_OPTIONS: string | symbol = built.MODULE_OPTIONS_TOKEN;
 /** The argument of `DescopeMcpAuthModule.forRoot()`. */
 export type DescopeMcpAuthModuleForRootOptions = typeof built.OPTIONS_TYPE;
 /** The argument of `DescopeMcpAuthModule.forRootAsync()` (`imports`, `inject`, `useFactory`, `useClass`, `useExisting`, `isGlobal`). */

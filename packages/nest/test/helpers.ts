@@ -37,13 +37,14 @@ export interface RunningApp {
 
 /**
  * Creates a Nest app on `platform` from `definition`, lets `setup` configure it (global prefix,
- * filters, body parsers) and listens on a random port of 127.0.0.1.
+ * filters, body parsers) and listens on `port` of 127.0.0.1 (default: a random one).
  */
 export async function startNest(
   platform: Platform,
   definition: AppDefinition,
-  setup: (app: INestApplication) => void = () => undefined,
+  setup: (app: INestApplication) => unknown = () => undefined,
   options: NestApplicationOptions = {},
+  port = 0,
 ): Promise<RunningApp> {
   @Module({})
   class TestAppModule {}
@@ -52,8 +53,8 @@ export async function startNest(
     logger: false,
     ...options,
   });
-  setup(app);
-  await app.listen(0, "127.0.0.1");
+  await setup(app);
+  await app.listen(port, "127.0.0.1");
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
 }
