@@ -251,7 +251,10 @@ export function keepFastifyParsersOffMcpPath(instance: unknown, auth: DescopeMcp
       request[RAW_BODY] = read;
       read.then(
         (bytes) => {
-          const copy = Readable.from([bytes as Uint8Array]) as Readable & { receivedEncodedLength?: number };
+          // The same bytes again, for Fastify's parser (it checks them against Content-Length).
+          const copy = new Readable({ read() {} }) as Readable & { receivedEncodedLength?: number };
+          copy.push(bytes);
+          copy.push(null);
           copy.receivedEncodedLength = (bytes as Uint8Array).byteLength;
           done(null, copy);
         },
