@@ -10,7 +10,7 @@ afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => reso
 /** Serves one request whose body `readNodeBody(req, limit)` reads; resolves what it settled with. */
 function readOne(limit: number, send: (socket: net.Socket, port: number) => void): Promise<unknown> {
   return new Promise((resolve) => {
-    server = http.createServer((req, res) => {
+    const listening = http.createServer((req, res) => {
       readNodeBody(req as NodeRequest, limit)
         .then(
           (bytes) => resolve(Buffer.from(bytes as Uint8Array).toString("utf8")),
@@ -18,8 +18,9 @@ function readOne(limit: number, send: (socket: net.Socket, port: number) => void
         )
         .finally(() => res.end());
     });
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server?.address() as AddressInfo;
+    server = listening;
+    listening.listen(0, "127.0.0.1", () => {
+      const { port } = listening.address() as AddressInfo;
       const socket = net.connect(port, "127.0.0.1", () => send(socket, port));
       socket.on("error", () => undefined);
       socket.on("data", () => socket.destroy());
