@@ -28,7 +28,7 @@ export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
  * The caller's `DescopeSession` (set by `DescopeMcpAuthGuard`), or one of its fields:
  * `@DescopeSession() session`, `@DescopeSession("userId") userId`. `undefined` on a `@Public()` route.
  */
-export const DescopeSession = createParamDecorator(
+export const DescopeSession: (field?: keyof Session) => ParameterDecorator = createParamDecorator(
   (field: keyof Session | undefined, context: ExecutionContext): unknown => {
     const session = sessionOf(context.switchToHttp().getRequest());
     return field ? session?.[field] : session;

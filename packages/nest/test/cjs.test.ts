@@ -58,8 +58,14 @@ function appDirectory(major: keyof typeof MAJORS): string {
   mkdirSync(self, { recursive: true });
   cpSync(join(PACKAGE, "package.json"), join(self, "package.json"));
   cpSync(join(PACKAGE, "dist"), join(self, "dist"), { recursive: true });
-  const source = readFileSync(join(HERE, "fixtures", "cjs-app.ts"), "utf8");
-  const { outputText } = ts.transpileModule(source, {
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "cjs-app", private: true, type: "commonjs" }));
+  cpSync(join(HERE, "fixtures", "cjs-app.ts"), join(dir, "app.ts"));
+  return dir;
+}
+
+/** Compiles the app as tsc does for a CommonJS project (decorator metadata on). */
+function compile(dir: string): void {
+  const { outputText } = ts.transpileModule(readFileSync(join(dir, "app.ts"), "utf8"), {
     compilerOptions: {
       module: ts.ModuleKind.CommonJS,
       target: ts.ScriptTarget.ES2022,
@@ -68,9 +74,7 @@ function appDirectory(major: keyof typeof MAJORS): string {
       esModuleInterop: true,
     },
   });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "cjs-app", private: true, type: "commonjs" }));
   writeFileSync(join(dir, "app.js"), outputText);
-  return dir;
 }
 
 const freePort = () =>
@@ -112,6 +116,8 @@ describe.each(Object.keys(MAJORS) as Array<keyof typeof MAJORS>)("a CommonJS app
   let dir: string;
   beforeAll(() => {
     dir = appDirectory(major);
+    compile(dir);
+    expect(readFileSync(join(dir, "app.js"), "utf8")).toContain('require("@descope-mcp/nest")');
   });
 
   it.concurrent.each(["express", "fastify"])("works on %s with the CommonJS build", async (platform) => {
