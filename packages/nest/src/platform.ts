@@ -268,15 +268,21 @@ export function keepFastifyParsersOffMcpPath(instance: unknown, auth: DescopeMcp
     const own = typeof route.errorHandler === "function" ? (route.errorHandler as FastifyErrorHandler) : undefined;
     // What would have answered without this step: the route's own handler, else the app's (Nest's).
     const fallback: FastifyErrorHandler = (error, request, reply) =>
-      Promise.resolve((own ?? request.server.errorHandler)(error, request, reply)).catch(() => undefined);
+      (own ?? request.server.errorHandler)(error, request, reply);
     route.errorHandler = (error: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => {
       // Only an error that stopped the request before the guard decided (the body could not be read
       // or parsed, or a hook failed): the core's refusal comes first, as it would have in the guard.
       if (reply.sent || request.raw[SESSION] || !request[RAW_BODY]) return fallback(error, request, reply);
-      void auth.gate(gateInputOf(request, [])).then((outcome) => {
-        if (outcome.allow === false) writeAnswer(reply, outcome.result);
-        else fallback(error, request, reply);
-      });
+      void auth
+        .gate(gateInputOf(request, []))
+        .then(async (outcome) => {
+          if (outcome.allow === false) writeAnswer(reply, outcome.result);
+          else await fallback(error, request, reply);
+        })
+        .catch(() => {
+          // The app's own error handler failed: answer rather than leave the client hanging.
+          if (!reply.sent) writeAnswer(reply, auth.errorResult(undefined));
+        });
     };
   });
 }

@@ -13,14 +13,13 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DescopeEmulator, startDescopeEmulator } from "@descope-mcp/testing";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postMcp, toolCall } from "./helpers.js";
+import { freePort, postMcp, toolCall } from "./helpers.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PACKAGE = join(HERE, "..");
@@ -76,15 +75,6 @@ function compile(dir: string): void {
   });
   writeFileSync(join(dir, "app.js"), outputText);
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 
 async function run(dir: string, platform: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();

@@ -56,11 +56,13 @@ describe.each(PLATFORMS)("refused requests on %s", (platform) => {
         controllers: [Mcp],
         providers: [{ provide: APP_GUARD, useClass: DescopeMcpAuthGuard }],
       },
-      (app) =>
-        app.use((req: object, _res: unknown, next: () => void) => {
-          requests.push(new WeakRef(req));
-          next();
-        }),
+      {
+        setup: (app) =>
+          app.use((req: object, _res: unknown, next: () => void) => {
+            requests.push(new WeakRef(req));
+            next();
+          }),
+      },
     );
     try {
       const token = await emu.mintToken({ aud: RESOURCE });

@@ -1,7 +1,7 @@
 // Shared by the HTTP suites. They import Nest by its package names; nest11.test.ts redirects those
 // names to the Nest 11 install (test/nest11), so the same suites run on the lowest and highest major.
 import http from "node:http";
-import net from "node:net";
+import net, { createServer } from "node:net";
 import {
   type DynamicModule,
   type ForwardReference,
@@ -35,29 +35,45 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/**
- * Creates a Nest app on `platform` from `definition`, lets `setup` configure it (global prefix,
- * filters, body parsers) and listens on `port` of 127.0.0.1 (default: a random one).
- */
+export interface StartOptions {
+  /** Configures the app before it listens (global prefix, filters, body parsers, microservices). */
+  setup?: (app: INestApplication) => unknown;
+  /** `NestFactory.create` options (default `{ logger: false }`). */
+  nest?: NestApplicationOptions;
+  /** Options of the `FastifyAdapter` (Fastify platform only). */
+  fastify?: ConstructorParameters<typeof FastifyAdapter>[0];
+  /** Port on 127.0.0.1 (default: a random one). */
+  port?: number;
+}
+
+/** Creates a Nest app on `platform` from `definition` and listens on 127.0.0.1. */
 export async function startNest(
   platform: Platform,
   definition: AppDefinition,
-  setup: (app: INestApplication) => unknown = () => undefined,
-  options: NestApplicationOptions = {},
-  port = 0,
+  { setup, nest = {}, fastify, port = 0 }: StartOptions = {},
 ): Promise<RunningApp> {
   @Module({})
   class TestAppModule {}
-  const adapter = platform === "fastify" ? new FastifyAdapter() : new ExpressAdapter();
+  const adapter = platform === "fastify" ? new FastifyAdapter(fastify) : new ExpressAdapter();
   const app = await NestFactory.create({ module: TestAppModule, ...definition }, adapter, {
     logger: false,
-    ...options,
+    ...nest,
   });
-  await setup(app);
+  await setup?.(app);
   await app.listen(port, "127.0.0.1");
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
 }
+
+/** A free TCP port on 127.0.0.1 (for apps whose `baseURL` must name their port before they listen). */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 
 /** A JSON-RPC `tools/call`. */
 export const toolCall = (name: string, id: number | string = 1, args: Record<string, unknown> = {}) => ({

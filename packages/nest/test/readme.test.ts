@@ -1,7 +1,6 @@
 // The README's quick start, as written (only the port is a free one), on both platforms: the official
 // v2 client signs in through the whole OAuth flow and calls `whoami`. (The transports, SDK v1 and
 // step-up are in sdk.test.ts, the MCP-Nest recipe in rekog.test.ts.)
-import { createServer } from "node:net";
 import { type DescopeEmulator, HeadlessOAuthClient, startDescopeEmulator } from "@descope-mcp/testing";
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from "@modelcontextprotocol/client";
 import { toNodeHandler } from "@modelcontextprotocol/node";
@@ -12,7 +11,7 @@ import { ExpressAdapter } from "@nestjs/platform-express";
 import { FastifyAdapter } from "@nestjs/platform-fastify";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DescopeMcpAuthGuard, DescopeMcpAuthModule, getSession, nodeHttp } from "../src/index.js";
-import { PLATFORMS } from "./helpers.js";
+import { freePort, PLATFORMS } from "./helpers.js";
 
 let emu: DescopeEmulator;
 beforeAll(async () => {
@@ -20,15 +19,6 @@ beforeAll(async () => {
   process.env.DESCOPE_ISSUER_URL = emu.issuerURL;
 });
 afterAll(() => emu.close());
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 
 function buildServer() {
   const server = new McpServer({ name: "notes", version: "1.0.0" });

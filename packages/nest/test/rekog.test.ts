@@ -2,7 +2,6 @@
 // of its own transport, served by a Nest controller (McpHttpControllerFor) the guard protects. Its
 // `@ToolScopes` and step-up read the Descope caller from `req.user` and point clients at our metadata
 // through its resource-metadata request key; the official v2 client steps up through its 403.
-import { createServer } from "node:net";
 import { type DescopeEmulator, HeadlessOAuthClient, startDescopeEmulator } from "@descope-mcp/testing";
 import {
   Client as ClientV2,
@@ -24,6 +23,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DescopeMcpAuthGuard, DescopeMcpAuthModule, type DescopeMcpUser, getSession } from "../src/index.js";
 import {
+  freePort,
   PLATFORMS,
   type Platform,
   postMcp,
@@ -63,15 +63,6 @@ class NotesTools {
   }
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-
 /** An MCP-Nest app: its transport with step-up, its controller at /mcp, our module and guard. */
 async function startMcpNest(platform: Platform, extra: Record<string, unknown> = {}) {
   const port = await freePort();
@@ -94,13 +85,14 @@ async function startMcpNest(platform: Platform, extra: Record<string, unknown> =
   const server = await startNest(
     platform,
     { imports: [AppModule] },
-    async (app: INestApplication) => {
-      strategy.setHttpAdapter(app.getHttpAdapter());
-      app.connectMicroservice({ strategy });
-      await app.startAllMicroservices();
+    {
+      setup: async (app: INestApplication) => {
+        strategy.setHttpAdapter(app.getHttpAdapter());
+        app.connectMicroservice({ strategy });
+        await app.startAllMicroservices();
+      },
+      port,
     },
-    {},
-    port,
   );
   return { ...server, baseURL, prm: `${baseURL}/.well-known/oauth-protected-resource/mcp` };
 }

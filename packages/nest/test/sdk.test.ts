@@ -3,7 +3,6 @@
 // (StreamableHTTPServerTransport). Tools see the caller as the SDKs hand it over (`ctx.http.authInfo`,
 // `extra.authInfo`) and through `getSession()`; the official v2 and v1 clients run the whole OAuth
 // flow (401 → discovery → registration → PKCE → token → 403 step-up) against the README's wiring.
-import { createServer } from "node:net";
 import { type DescopeEmulator, HeadlessOAuthClient, startDescopeEmulator } from "@descope-mcp/testing";
 import {
   Client as ClientV2,
@@ -21,7 +20,16 @@ import { All, Controller, Module, Req, Res } from "@nestjs/common";
 import { APP_GUARD } from "@nestjs/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DescopeMcpAuthGuard, DescopeMcpAuthModule, getSession, nodeHttp } from "../src/index.js";
-import { PLATFORMS, postMcp, type RunningApp, rpcResult, startNest, toolCall, toolOutput } from "./helpers.js";
+import {
+  freePort,
+  PLATFORMS,
+  postMcp,
+  type RunningApp,
+  rpcResult,
+  startNest,
+  toolCall,
+  toolOutput,
+} from "./helpers.js";
 
 let emu: DescopeEmulator;
 beforeAll(async () => {
@@ -98,15 +106,6 @@ class McpController {
   }
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-
 describe.each(PLATFORMS)("MCP SDK transports in a Nest controller on %s", (platform) => {
   let server: RunningApp;
   let baseURL: string;
@@ -126,7 +125,7 @@ describe.each(PLATFORMS)("MCP SDK transports in a Nest controller on %s", (platf
       providers: [{ provide: APP_GUARD, useClass: DescopeMcpAuthGuard }],
     })
     class AppModule {}
-    server = await startNest(platform, { imports: [AppModule] }, () => undefined, {}, port);
+    server = await startNest(platform, { imports: [AppModule] }, { port });
   });
   afterAll(() => server?.close());
 

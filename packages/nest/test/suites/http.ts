@@ -23,6 +23,7 @@ import {
   UseGuards,
 } from "@nestjs/common";
 import { APP_GUARD } from "@nestjs/core";
+import type { NestExpressApplication } from "@nestjs/platform-express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DescopeMcpAuthGuard,
@@ -198,7 +199,7 @@ export function httpSuite(nest: string): void {
           controllers: [McpController, ScopedMcpController, RestController],
           providers: [{ provide: APP_GUARD, useClass: DescopeMcpAuthGuard }],
         },
-        (app) => app.useGlobalFilters(new CatchEverything()),
+        { setup: (app) => app.useGlobalFilters(new CatchEverything()) },
       );
       url = server.url;
     });
@@ -436,8 +437,7 @@ export function httpSuite(nest: string): void {
           controllers: [McpController],
           providers: [{ provide: APP_GUARD, useClass: DescopeMcpAuthGuard }],
         },
-        (app) => app.setGlobalPrefix("api"),
-        { bodyParser: false },
+        { setup: (app) => app.setGlobalPrefix("api"), nest: { bodyParser: false } },
       );
     });
     afterAll(async () => {
@@ -466,6 +466,45 @@ export function httpSuite(nest: string): void {
       expect((await postMcp(`${prefixed.url}/api/mcp`, toolCall("write_note"), t)).status).toBe(403);
       const ok = await postMcp(`${prefixed.url}/api/mcp`, toolCall("whoami"), t);
       expect((await ok.json()).body).toEqual(toolCall("whoami"));
+    });
+  });
+
+  describe.each(PLATFORMS)(`${nest} on %s, with a 1 KiB limit on the app's JSON bodies`, (platform) => {
+    let server: RunningApp;
+    beforeAll(async () => {
+      server = await startNest(
+        platform,
+        {
+          imports: [DescopeMcpAuthModule.forRoot(options)],
+          controllers: [McpController, RestController],
+          providers: [{ provide: APP_GUARD, useClass: DescopeMcpAuthGuard }],
+        },
+        // Nest's documented ways: a body parser of the app's own on Express, the adapter's limit on Fastify.
+        platform === "fastify"
+          ? { fastify: { bodyLimit: 1024 } }
+          : { setup: (app) => (app as NestExpressApplication).useBodyParser("json", { limit: 1024 }) },
+      );
+    });
+    afterAll(() => server?.close());
+
+    it("keeps that parser for the app's other routes, and the core's rules and limit on the MCP path", async () => {
+      const t = await token();
+      const note = toolCall("whoami", 1, { padding: "x".repeat(2048) });
+      const echo = await fetch(`${server.url}/echo`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
+        body: JSON.stringify(note),
+      });
+      expect(echo.status).toBe(413);
+      const small = await fetch(`${server.url}/echo`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
+        body: JSON.stringify(toolCall("whoami")),
+      });
+      expect(await small.json()).toEqual({ body: toolCall("whoami") });
+      const mcp = await postMcp(`${server.url}/mcp`, note, t);
+      expect(mcp.status).toBe(200);
+      expect((await mcp.json()).body).toEqual(note);
     });
   });
 
