@@ -1404,7 +1404,12 @@ export const CORPUS: HostileCase[] = [
     group: "body",
     rule: "R21",
     token: (c) => mint(c),
-    request: withBearer({ body: JSON.stringify(rpcCall("write_note", 1, { text: "x".repeat(4 * 1024 * 1024) })) }),
+    // Sent raw: the server answers 413 from the Content-Length and closes while the body is still on
+    // its way, and only the raw client keeps an answer that arrives before the connection is reset.
+    request: withBearer({
+      body: JSON.stringify(rpcCall("write_note", 1, { text: "x".repeat(4 * 1024 * 1024) })),
+      raw: true,
+    }),
     expect: { status: 413, error: "invalid_request", challenge: null },
   },
   {
