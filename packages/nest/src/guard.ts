@@ -32,7 +32,19 @@ export interface DescopeMcpUser {
   readonly tenants: DescopeSession["tenants"];
 }
 
+/** Sessions are frozen and shared by every request carrying the same token: so is their `req.user`. */
+const users = new WeakMap<DescopeSession, DescopeMcpUser>();
+
 function userOf(session: DescopeSession): DescopeMcpUser {
+  let user = users.get(session);
+  if (!user) {
+    user = buildUser(session);
+    users.set(session, user);
+  }
+  return user;
+}
+
+function buildUser(session: DescopeSession): DescopeMcpUser {
   return Object.freeze({
     sub: session.userId,
     userId: session.userId,
@@ -63,6 +75,9 @@ function userOf(session: DescopeSession): DescopeMcpUser {
  */
 @Injectable()
 export class DescopeMcpAuthGuard implements CanActivate {
+  /** Handler → controller → its decorators (a handler may serve several controllers through inheritance). */
+  private readonly routes = new WeakMap<object, WeakMap<object, Route>>();
+
   constructor(
     @Inject(DESCOPE_MCP_AUTH) private readonly auth: DescopeMcpAuth,
     @Inject(Reflector) private readonly reflector: Reflector,
@@ -71,9 +86,9 @@ export class DescopeMcpAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     // Microservice handlers (e.g. @rekog/mcp-nest tools with inheritAppConfig) run inside the HTTP request the guard already passed.
     if (context.getType() !== "http") return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets)) return true;
-    const routeScopes = this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, targets) ?? [];
+    const route = this.routeOf(context.getHandler(), context.getClass());
+    if (route.public) return true;
+    const { routeScopes } = route;
     const http = context.switchToHttp();
     const req: unknown = http.getRequest();
     const res: unknown = http.getResponse();
@@ -95,6 +110,25 @@ export class DescopeMcpAuthGuard implements CanActivate {
     return true;
   }
 
+  /** The route's `@Public()` and `@RequireScopes()` (controller and handler), read once per route. */
+  private routeOf(handler: object, controller: object): Route {
+    let byController = this.routes.get(handler);
+    if (!byController) {
+      byController = new WeakMap();
+      this.routes.set(handler, byController);
+    }
+    let route = byController.get(controller);
+    if (!route) {
+      const targets = [handler, controller] as Array<() => void>;
+      route = {
+        public: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets) === true,
+        routeScopes: this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, targets) ?? [],
+      };
+      byController.set(controller, route);
+    }
+    return route;
+  }
+
   /** A route other than the MCP endpoint: the token and scopes, no body, no per-tool policy. */
   private async authenticateRoute(req: unknown, routeScopes: readonly string[]): Promise<GateOutcome> {
     try {
@@ -105,6 +139,11 @@ export class DescopeMcpAuthGuard implements CanActivate {
       return { allow: false, result: this.auth.errorResult(error) };
     }
   }
+}
+
+interface Route {
+  public: boolean;
+  routeScopes: readonly string[];
 }
 
 /**
