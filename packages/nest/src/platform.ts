@@ -212,6 +212,9 @@ interface FastifyLike {
   addHook(name: "onRoute", hook: (route: FastifyRouteOptions) => void): unknown;
 }
 
+/** The methods whose body Fastify never reads. */
+const FASTIFY_BODYLESS = new Set(["GET", "HEAD", "TRACE"]);
+
 type FastifyErrorHandler = (error: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => unknown;
 
 /**
@@ -245,8 +248,9 @@ export function keepFastifyParsersOffMcpPath(instance: unknown, auth: DescopeMcp
       payload: unknown,
       done: (error: unknown, payload?: unknown) => void,
     ) => {
-      // Only the request stream itself can be judged; a payload another hook replaced stays Fastify's.
-      if (payload !== request.raw) return done(null, payload);
+      // Only the request stream itself can be judged (a payload another hook replaced stays
+      // Fastify's), and Fastify reads no body for GET, HEAD or TRACE: neither does this step.
+      if (payload !== request.raw || FASTIFY_BODYLESS.has(request.raw.method ?? "")) return done(null, payload);
       const read = readNodeBody(request.raw, bodyLimit);
       request[RAW_BODY] = read;
       read.then(
