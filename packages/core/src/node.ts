@@ -81,7 +81,8 @@ export function readNodeBody(req: NodeRequest, limit: number): Promise<unknown> 
       chunks.push(bytes);
     };
     // `complete` is false when the connection ended before the message did (Content-Length not met).
-    const onEnd = () => (req.complete ? settle(undefined, Buffer.concat(chunks, size)) : settle(aborted()));
+    // A stream that is no socket's message (a test injector's) has no `complete`: its end is the end.
+    const onEnd = () => (req.complete === false ? settle(aborted()) : settle(undefined, Buffer.concat(chunks, size)));
     const onFailure = () => settle(aborted());
     req.on("data", onData);
     req.on("end", onEnd);

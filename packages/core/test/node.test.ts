@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
+import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { type NodeRequest, readNodeBody } from "../src/node.js";
 
@@ -52,5 +53,15 @@ describe("readNodeBody", () => {
       ),
     );
     expect(read).toMatchObject({ code: "payload_too_large", status: 413 });
+  });
+
+  it("reads a stream that is no socket's message (a test injector's request) to its end", async () => {
+    const injected = Object.assign(Readable.from([Buffer.from("{}")]), { headers: {} }) as unknown as NodeRequest;
+    expect(Buffer.from((await readNodeBody(injected, 100)) as Uint8Array).toString()).toBe("{}");
+    const cut = Object.assign(Readable.from([Buffer.from("{")]), {
+      headers: {},
+      complete: false,
+    }) as unknown as NodeRequest;
+    await expect(readNodeBody(cut, 100)).rejects.toMatchObject({ code: "invalid_request" });
   });
 });
