@@ -413,6 +413,22 @@ export function httpSuite(nest: string): void {
       expect(CatchEverything.calls).toBe(calls + 1);
     });
 
+    // Fastify only: Nest's e2e tests on Fastify drive the app through inject() instead of a socket.
+    if (platform === "fastify")
+      it("works with Fastify's inject(), as Nest's e2e tests use it", async () => {
+        const fastify = server.app.getHttpAdapter().getInstance() as {
+          inject(o: object): Promise<{ statusCode: number; json(): { body: unknown; error?: string } }>;
+        };
+        const headers = {
+          authorization: `Bearer ${await token({ scope: "openid" })}`,
+          "content-type": "application/json",
+        };
+        const ok = await fastify.inject({ method: "POST", url: "/mcp", headers, payload: toolCall("whoami") });
+        expect([ok.statusCode, ok.json().body]).toEqual([200, toolCall("whoami")]);
+        const refused = await fastify.inject({ method: "POST", url: "/mcp", headers, payload: toolCall("write_note") });
+        expect([refused.statusCode, refused.json().error]).toEqual([403, "insufficient_scope"]);
+      });
+
     it("isolates concurrent callers: each handler sees its own session", async () => {
       const users = Array.from({ length: 30 }, (_, i) => `U-nest-${i}`);
       const answers = await Promise.all(
