@@ -97,9 +97,15 @@ export interface HostileCase {
    * runtime (`@workerd`: every workerd target); applied in that order of precedence, most specific
    * last, on top of `http`.
    */
-  targets?: Record<string, { expect: Partial<Expectation> | "n/a"; why: string }>;
+  targets?: Record<string, TargetOverride>;
   /** Refused before any key lookup: the core runner checks a cold engine made no upstream call. */
   precrypto?: boolean;
+}
+
+/** One target's own expectation for a case, and the reason it differs. */
+export interface TargetOverride {
+  expect: Partial<Expectation> | "n/a";
+  why: string;
 }
 
 // ---- building blocks -------------------------------------------------------------------------------
@@ -162,6 +168,33 @@ const insufficient = (scope: string, exact?: ChallengeExpectation["exact"]): Exp
 });
 /** Refused by Node's HTTP parser before any application code: no challenge, no JSON body. */
 const nodeRefuses = (status: number): Partial<Expectation> => ({ status, error: null, challenge: null });
+/** Nest's own 404 for a path no route matches: JSON naming the status (`{"error":"Not Found",…}`). */
+const NEST_NOT_FOUND: Partial<Expectation> = { status: 404, error: "Not Found", challenge: null };
+const NEST_ROUTES =
+  "Nest gates routes, not path prefixes: no route matches this spelling, so Nest answers its own 404 and nothing is served, gated or not";
+const FASTIFY_ROUTES =
+  "Fastify's router is case-sensitive and strict about trailing slashes (its defaults): this spelling reaches no handler, so Nest answers its own 404 and nothing is served, gated or not";
+/** Nest's 404 on both of its platforms, for a spelling neither router matches. */
+const onNest = (why: string = NEST_ROUTES): Record<string, TargetOverride> => ({
+  nest: { expect: NEST_NOT_FOUND, why },
+  "nest@fastify": { expect: NEST_NOT_FOUND, why },
+});
+/** Fastify answers what Node's HTTP parser refuses with a JSON body naming the status; the status is Node's. */
+const fastifyClientError = (status: number, error: string): Record<string, TargetOverride> => ({
+  "nest@fastify": {
+    expect: { status, error, challenge: null },
+    why: `Fastify answers Node's client errors (R14) itself, with the same status and a JSON body {"error":"${error}",…} instead of an empty one`,
+  },
+});
+
+/** Fastify refuses a request target its URL parser rejects with its own 400, before any application code (R23). */
+const FASTIFY_BAD_TARGET: TargetOverride = {
+  expect: { status: 400, error: "Bad Request", challenge: null },
+  why: "Fastify refuses an absolute-form target whose port no URL parser accepts with its own 400 before routing, so no application code runs",
+};
+/** `/mcp` → `/%6Dcp`: the same path with its first letter %-escaped. */
+const escapeFirstLetter = (path: string) =>
+  path.replace(/[a-z]/, (letter) => `%${letter.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** Passed authentication; the MCP transport answered (HTTP). */
 const transport = (status: number, rpc?: "result" | "error"): Partial<Expectation> => ({
@@ -450,6 +483,7 @@ export const CORPUS: HostileCase[] = [
     http: nodeRefuses(431),
     precrypto: true,
     targets: {
+      ...fastifyClientError(431, "Request Header Fields Too Large"),
       "@workerd": {
         expect: invalidToken(SIZE),
         why: "workerd's HTTP server has no 16 KiB header limit: the request reaches the gate, which refuses the token by size before any crypto",
@@ -484,6 +518,7 @@ export const CORPUS: HostileCase[] = [
     http: nodeRefuses(431),
     precrypto: true,
     targets: {
+      ...fastifyClientError(431, "Request Header Fields Too Large"),
       "@workerd": {
         expect: invalidToken(SIZE),
         why: "workerd's HTTP server has no 16 KiB header limit: the request reaches the gate, which refuses the token by size before any crypto",
@@ -1040,6 +1075,7 @@ export const CORPUS: HostileCase[] = [
         expect: OK,
         why: "workerd's HTTP server ends the header line at a bare CR (RFC 9112 §2.2 lets a recipient do so): one valid Authorization header arrives",
       },
+      ...fastifyClientError(400, "Bad Request"),
     },
   },
   {
@@ -1055,6 +1091,7 @@ export const CORPUS: HostileCase[] = [
         expect: OK,
         why: "workerd's HTTP server ends the header line at a bare LF (RFC 9112 §2.2 lets a recipient do so): one valid Authorization header arrives",
       },
+      ...fastifyClientError(400, "Bad Request"),
     },
   },
   {
@@ -1074,6 +1111,7 @@ export const CORPUS: HostileCase[] = [
     request: withAuthorization((t) => `Bearer ${t}\u0000`, { raw: true }),
     expect: invalidRequest(/exactly one/i),
     http: nodeRefuses(400),
+    targets: fastifyClientError(400, "Bad Request"),
   },
   {
     name: "obs-fold (token on a continuation line)",
@@ -1088,6 +1126,7 @@ export const CORPUS: HostileCase[] = [
         expect: OK,
         why: "workerd's HTTP server unfolds obs-fold into a space (RFC 9112 §5.2 lets a recipient do so): one valid Authorization header arrives",
       },
+      ...fastifyClientError(400, "Bad Request"),
     },
   },
 
@@ -1312,6 +1351,12 @@ export const CORPUS: HostileCase[] = [
     }),
     expect: { status: 200, error: null, challenge: null },
     http: transport(200, "error"),
+    targets: {
+      "nest@fastify": {
+        expect: { status: 400, error: null, challenge: null, rpc: undefined },
+        why: "Fastify's JSON parser refuses `__proto__` keys outright (its default onProtoPoisoning: 'error'): the gate lets this body through, Fastify's 400 stands and the transport never sees it",
+      },
+    },
   },
   {
     name: "malformed JSON body",
@@ -1396,7 +1441,12 @@ export const CORPUS: HostileCase[] = [
     group: "body",
     rule: "R21",
     token: (c) => mint(c),
-    request: withBearer({ body: JSON.stringify(rpcCall("write_note", 1, { text: "x".repeat(4 * 1024 * 1024) })) }),
+    // Sent raw: the server answers 413 from the Content-Length and closes while the body is still on
+    // its way, and only the raw client keeps an answer that arrives before the connection is reset.
+    request: withBearer({
+      body: JSON.stringify(rpcCall("write_note", 1, { text: "x".repeat(4 * 1024 * 1024) })),
+      raw: true,
+    }),
     expect: { status: 413, error: "invalid_request", challenge: null },
   },
   {
@@ -1460,6 +1510,7 @@ export const CORPUS: HostileCase[] = [
     request: (c) => ({ path: c.mcpPath.toUpperCase() }),
     expect: NO_CREDENTIALS,
     core: "n/a",
+    targets: { "nest@fastify": { expect: NEST_NOT_FOUND, why: FASTIFY_ROUTES } },
   },
   {
     name: "POST /MCP write_note without notes:write",
@@ -1469,6 +1520,7 @@ export const CORPUS: HostileCase[] = [
     request: (c, t) => ({ path: c.mcpPath.toUpperCase(), headers: bearer(t), body: WRITE_NOTE }),
     expect: insufficient("notes:write openid"),
     core: "n/a",
+    targets: { "nest@fastify": { expect: NEST_NOT_FOUND, why: FASTIFY_ROUTES } },
   },
   {
     name: "POST /mcp/ (trailing slash) write_note without notes:write",
@@ -1478,6 +1530,7 @@ export const CORPUS: HostileCase[] = [
     request: (c, t) => ({ path: `${c.mcpPath}/`, headers: bearer(t), body: WRITE_NOTE }),
     expect: insufficient("notes:write openid"),
     core: "n/a",
+    targets: { "nest@fastify": { expect: NEST_NOT_FOUND, why: FASTIFY_ROUTES } },
   },
   {
     name: "POST /mcp/../mcp without credentials",
@@ -1486,6 +1539,8 @@ export const CORPUS: HostileCase[] = [
     request: (c) => ({ path: `${c.mcpPath}/..${c.mcpPath}` }),
     expect: NO_CREDENTIALS,
     core: "n/a",
+    // Express's gate is mounted on the path prefix; Nest routes match whole paths and neither normalizes `..`.
+    targets: onNest(),
   },
   {
     name: "POST //mcp is not served at all",
@@ -1503,6 +1558,32 @@ export const CORPUS: HostileCase[] = [
       hono: {
         expect: insufficient("notes:write openid"),
         why: "the Web gate (auth.handle) judges every spelling of the endpoint, `//mcp` too, whatever Hono's router serves: refused exactly like /mcp (gating too much is safe)",
+      },
+      ...onNest("Not served, as on Express; Nest's 404 is JSON naming the status"),
+    },
+  },
+  {
+    name: "POST /%6Dcp (an escaped letter) write_note without notes:write",
+    group: "route",
+    rule: "R13",
+    token: (c) => mint(c),
+    request: (c, t) => ({ path: escapeFirstLetter(c.mcpPath), headers: bearer(t), body: WRITE_NOTE }),
+    // Express matches paths as sent: nothing is served at this spelling.
+    expect: { status: 404, error: null, challenge: null },
+    core: "n/a",
+    targets: {
+      nest: { expect: NEST_NOT_FOUND, why: NEST_ROUTES },
+      "nest@fastify": {
+        expect: insufficient("notes:write openid"),
+        why: "Fastify's router decodes %-escapes, so this spelling reaches the MCP handler: it must be gated like the plain path",
+      },
+      xmcp: {
+        expect: insufficient("notes:write openid"),
+        why: "xmcp's gate judges every spelling of the endpoint (isUnderMcpPath decodes %-escapes of unreserved characters): refused by the gate (gating too much is safe)",
+      },
+      hono: {
+        expect: insufficient("notes:write openid"),
+        why: "the Web gate (auth.handle) judges every spelling of the endpoint (%-escapes of unreserved characters decoded), whatever Hono's router serves: refused like /mcp",
       },
     },
   },
@@ -1591,6 +1672,7 @@ export const CORPUS: HostileCase[] = [
         expect: { status: 500, error: null, challenge: null },
         why: "workerd's HTTP server refuses a target its URL parser rejects (port 99999) with a bare `Internal Server Error` before any Worker code runs: the library never sees the request (no stack trace is sent)",
       },
+      "nest@fastify": FASTIFY_BAD_TARGET,
     },
   },
   {
@@ -1609,6 +1691,7 @@ export const CORPUS: HostileCase[] = [
         expect: { status: 500, error: null, challenge: null },
         why: "workerd's HTTP server refuses a target its URL parser rejects (port 99999) with a bare `Internal Server Error` before any Worker code runs: the library never sees the request (no stack trace is sent)",
       },
+      "nest@fastify": FASTIFY_BAD_TARGET,
     },
   },
   {

@@ -71,6 +71,18 @@ export interface AuthenticateOptions {
    * (see {@link checkBodyHeaders}). For a Web `Request` they default to its own headers.
    */
   bodyHeaders?: BodyHeaders;
+  /**
+   * Scopes this route needs on top of `requiredScopes` (a framework's per-route requirement, such as
+   * Nest's `@RequireScopes()`). They are checked in the same decision as the server-wide and per-tool
+   * scopes, so one 403 names every scope the request needs.
+   */
+  routeScopes?: readonly string[];
+  /**
+   * `false` for a route that is not the MCP endpoint (a framework guard protecting the app's other
+   * routes too): the token, `requiredScopes` and `routeScopes` are checked, but no body is read and no
+   * per-tool scope applies. Default `true`.
+   */
+  mcpEndpoint?: boolean;
 }
 
 /** What a Node (or any non-Web) gate hands the core for one request to the MCP endpoint. */
@@ -327,6 +339,13 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   const prmPath = prmPathFor(options.resourceURL);
   const policy = { requiredScopes: options.requiredScopes, toolScopes: options.toolScopes };
   const hasToolScopes = Object.keys(options.toolScopes).length > 0;
+  /** The policy of a route that needs `scopes` on top of the server-wide ones (strings only, each once). */
+  const withRouteScopes = (scopes: readonly string[]) => ({
+    requiredScopes: [
+      ...new Set([...policy.requiredScopes, ...scopes.filter((s) => typeof s === "string" && s !== "")]),
+    ],
+    toolScopes: policy.toolScopes,
+  });
 
   const discovery = new CachedValue<Record<string, unknown>>(
     async () => {
@@ -530,8 +549,12 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   ): Promise<{ session: DescopeSession; body: unknown }> {
     const { input, bodyHeaders } = inputOf(request, opts);
     // The per-tool policy needs the body of every POST (and of a request whose method is unknown).
-    const needsBody = hasToolScopes && (input.method === undefined || input.method.toUpperCase() === "POST");
-    let required = policy.requiredScopes as string[];
+    const needsBody =
+      hasToolScopes &&
+      opts?.mcpEndpoint !== false &&
+      (input.method === undefined || input.method.toUpperCase() === "POST");
+    const routePolicy = opts?.routeScopes?.length ? withRouteScopes(opts.routeScopes) : policy;
+    let required = routePolicy.requiredScopes as string[];
     let tools: string[] = [];
     let session: DescopeSession | undefined;
     let body: unknown;
@@ -543,7 +566,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
         const raw =
           opts?.body !== undefined ? opts.body : opts?.readBody ? await opts.readBody(options.bodyLimit) : undefined;
         body = bodyForPolicy(raw);
-        ({ scopes: required, tools } = scopesForRequest(body, policy));
+        ({ scopes: required, tools } = scopesForRequest(body, routePolicy));
       }
       if (required.length > 0) requireScopes(session, required);
     } catch (error) {

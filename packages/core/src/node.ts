@@ -26,7 +26,8 @@ export type NodeRequest = IncomingMessage & {
  * before the gate has already consumed the stream, what it produced is returned instead (the gate
  * then hands the same value on). A request whose body cannot be read whole — aborted, reset, cut
  * short, or its stream consumed with nothing to show for it — is refused with `InvalidRequestError`;
- * a body over `limit` with `PayloadTooLargeError`, as soon as it crosses the limit.
+ * a body over `limit` with `PayloadTooLargeError`: at once when its `Content-Length` says so, else as
+ * soon as it crosses the limit.
  */
 export function readNodeBody(req: NodeRequest, limit: number): Promise<unknown> {
   if (req.readableEnded || req._body === true) {
@@ -38,6 +39,11 @@ export function readNodeBody(req: NodeRequest, limit: number): Promise<unknown> 
     return Promise.resolve(req.body);
   }
   if (req.destroyed) return Promise.reject(aborted());
+  // A body announced over the limit is refused at once: nothing is read, nothing is waited for.
+  const declared = req.headers?.["content-length"];
+  if (typeof declared === "string" && /^\d{1,16}$/.test(declared) && Number(declared) > limit) {
+    return Promise.reject(new PayloadTooLargeError(limit));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -63,7 +69,8 @@ export function readNodeBody(req: NodeRequest, limit: number): Promise<unknown> 
       chunks.push(bytes);
     };
     // `complete` is false when the connection ended before the message did (Content-Length not met).
-    const onEnd = () => (req.complete ? settle(undefined, Buffer.concat(chunks, size)) : settle(aborted()));
+    // A stream that is no socket's message (a test injector's) has no `complete`: its end is the end.
+    const onEnd = () => (req.complete === false ? settle(aborted()) : settle(undefined, Buffer.concat(chunks, size)));
     const onFailure = () => settle(aborted());
     req.on("data", onData);
     req.on("end", onEnd);

@@ -266,6 +266,53 @@ describe("authenticate", () => {
     expect(reads).toBe(0);
   });
 
+  it("merges a route's own scopes with the server-wide and per-tool ones into one decision", async () => {
+    const token = await emu.mintToken({ scope: "mcp:use" });
+    const authorization = `Bearer ${token}`;
+    const routeScopes = ["admin:read", "mcp:use", ""];
+    // One 403 names the route's scopes together with the tool's (no second step-up round).
+    await expect(
+      auth.authenticate({ authorization, method: "POST" }, { body: call("write_note"), routeScopes }),
+    ).rejects.toMatchObject({
+      status: 403,
+      requiredScopes: ["mcp:use", "admin:read", "notes:write"],
+      missingScopes: ["admin:read", "notes:write"],
+    });
+    const gated = await auth.gate({ method: "POST", authorization, body: call("whoami"), routeScopes });
+    expect(gated.allow === false && gated.result.headers["www-authenticate"]).toBe(
+      `Bearer error="insufficient_scope", error_description="The access token lacks required scopes: admin:read", scope="admin:read mcp:use", resource_metadata="${PRM}"`,
+    );
+    const enough = await emu.mintToken({ scope: "mcp:use admin:*" });
+    const passed = await auth.gate({
+      method: "POST",
+      authorization: `Bearer ${enough}`,
+      body: call("whoami"),
+      routeScopes,
+    });
+    expect(passed.allow).toBe(true);
+  });
+
+  it("checks a route that is not the MCP endpoint without reading its body", async () => {
+    const token = await emu.mintToken({ scope: "mcp:use" });
+    let reads = 0;
+    const readBody = async () => {
+      reads++;
+      return "";
+    };
+    const session = await auth.authenticate(
+      { authorization: `Bearer ${token}`, method: "POST" },
+      { mcpEndpoint: false, readBody, bodyHeaders: { contentType: "multipart/form-data" } },
+    );
+    expect(session.userId).toBe("U2EmulatorUser0001");
+    expect(reads).toBe(0);
+    await expect(
+      auth.authenticate(
+        { authorization: `Bearer ${token}`, method: "PUT" },
+        { mcpEndpoint: false, routeScopes: ["admin:write"] },
+      ),
+    ).rejects.toMatchObject({ status: 403, missingScopes: ["admin:write"] });
+  });
+
   it("exposes the scope helpers", async () => {
     const session = await auth.verifyToken(await emu.mintToken({ scope: "notes:*" }));
     expect(auth.hasScopes(session, "notes:write")).toBe(true);
