@@ -1,6 +1,7 @@
 // The official MCP clients (v2 and v1) through the whole OAuth flow against a recipe server (tools
 // `whoami` → the caller's user ID, `write_note` → "saved", which needs `notes:write`). The recipes
-// set no challengeScopes, so clients ask for the advertised scopes (notes:write among them) at once.
+// set no challengeScopes, so the first authorization asks for the least (`openid`, the default
+// challenge) and `write_note` steps up: its 403 names `notes:write`, and the client authorizes again.
 import { HeadlessOAuthClient } from "@descope-mcp/testing";
 import {
   Client as ClientV2,
@@ -60,7 +61,14 @@ export async function runClientFlowOn(mcpURL: string, sdk: "v1" | "v2"): Promise
   const { client, transport } = make();
   await client.connect(transport as never);
   const whoami = textOf(await client.callTool({ name: "whoami", arguments: {} }));
-  const saved = textOf(await client.callTool({ name: "write_note", arguments: {} }));
+  const writeNote = () => client.callTool({ name: "write_note", arguments: {} });
+  const saved = textOf(
+    await writeNote().catch(async (error: unknown) => {
+      if (!(error instanceof Unauthorized)) throw error;
+      await finish(transport); // the step-up authorization, then the call again
+      return writeNote();
+    }),
+  );
   await client.close();
   return { firstStatus: statuses[0] as number, whoami, saved, authorizations: oauth.authorizations };
 }

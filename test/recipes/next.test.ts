@@ -86,7 +86,7 @@ describe("the Next.js App Router recipe", () => {
 
   it.each(["v2", "v1"] as const)("runs the official %s client's OAuth flow", async (sdk) => {
     const result = await runClientFlowOn(`${url}/mcp`, sdk);
-    expect(result).toEqual({ firstStatus: 401, whoami: "U2EmulatorUser0001", saved: "saved", authorizations: 1 });
+    expect(result).toEqual({ firstStatus: 401, whoami: "U2EmulatorUser0001", saved: "saved", authorizations: 2 }); // openid, then the step-up to notes:write
   });
 
   it("refuses write_note without notes:write before the tool runs (403 with the step-up challenge)", async () => {

@@ -289,6 +289,9 @@ export interface DescopeMcpAuth {
 
 /** How long past its own time limit an upstream load may stay unsettled before it counts as lost. */
 const ABANDON_GRACE_MS = 1000;
+/** The largest unread body a refusal reads to its end (so the connection stays usable), and for how long. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+const DRAIN_WAIT_MS = 1000;
 
 /** Creates the engine. Validates every option now and throws one `ConfigurationError` naming the bad field. */
 export function createDescopeMcpAuth(options: DescopeMcpAuthOptions): DescopeMcpAuth {
@@ -640,13 +643,38 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       readBody: (limit) => readWebBody(request, limit, handleOptions.parsedBody),
     });
     if (outcome.allow === "pass") return undefined;
-    if (outcome.allow === false) return toResponse(outcome.result);
+    if (outcome.allow === false) {
+      await drainUnreadBody(request);
+      return toResponse(outcome.result);
+    }
     const response = await handler(request, {
       authInfo: outcome.authInfo,
       session: outcome.session,
       parsedBody: outcome.body,
     });
     return withHeaders(response, outcome.headers);
+  }
+
+  /**
+   * Reads to its end the small body of a request the gate refused without needing it (a 401 before
+   * any body is read), so the host can keep the client's connection: workerd closes a connection whose
+   * request body went unread, and a client already sending its next request (or the rest of this
+   * body) on it then gets a reset instead of the 401 that starts its OAuth flow. Only a body whose
+   * Content-Length is at most `DRAIN_LIMIT_BYTES`, for at most `DRAIN_WAIT_MS`; anything else is left
+   * unread (the connection may then close, which is safe).
+   */
+  async function drainUnreadBody(request: Request): Promise<void> {
+    if (request.bodyUsed || request.body === null || request.body.locked) return;
+    const declared = request.headers.get("content-length");
+    if (declared === null || !/^\d{1,16}$/.test(declared) || Number(declared) > DRAIN_LIMIT_BYTES) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      request.arrayBuffer().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, DRAIN_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   async function metadataAnswer(method: string, pathname: string): Promise<Response | undefined> {

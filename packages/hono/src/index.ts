@@ -11,6 +11,37 @@ import {
 } from "@descope-mcp/core";
 import type { Context, Handler, MiddlewareHandler } from "hono";
 
+export type {
+  AuthEvent,
+  ConnectionToken,
+  DescopeMcpErrorCode,
+  DescopeUser,
+  GetTenantConnectionTokenParams,
+  GetUserConnectionTokenParams,
+  TenantAccess,
+  Timeouts,
+} from "@descope-mcp/core";
+// What users of this adapter need from the core, so they never have to install it themselves.
+export {
+  ConfigurationError,
+  ConnectionDeniedError,
+  ConnectionNotFoundError,
+  createDescopeMcpAuth,
+  createDescopeMcpAuthFromEnv,
+  DescopeMcpError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  isDescopeMcpError,
+  MethodNotAllowedError,
+  NoSessionError,
+  PayloadTooLargeError,
+  TokenExpiredError,
+  UnauthorizedError,
+  UpstreamError,
+  UpstreamUnavailableError,
+  UserNotFoundError,
+} from "@descope-mcp/core";
 export type { DescopeMcpAuth, DescopeMcpAuthOptions, DescopeSession, McpAuthInfo };
 
 /** The context variables `descopeMcpAuth()` sets on an authenticated request. */

@@ -2,7 +2,40 @@
  * `@descope-mcp/nest`: Descope authentication and authorization for MCP servers on NestJS 11 and 12,
  * on the Express and Fastify platforms.
  */
-export type { DescopeMcpAuth, DescopeMcpAuthOptions, McpAuthInfo } from "@descope-mcp/core";
+export type {
+  AuthEvent,
+  ConnectionToken,
+  DescopeMcpAuth,
+  DescopeMcpAuthOptions,
+  DescopeMcpErrorCode,
+  DescopeUser,
+  GetTenantConnectionTokenParams,
+  GetUserConnectionTokenParams,
+  McpAuthInfo,
+  TenantAccess,
+  Timeouts,
+} from "@descope-mcp/core";
+// What users of this adapter need from the core, so they never have to install it themselves.
+export {
+  ConfigurationError,
+  ConnectionDeniedError,
+  ConnectionNotFoundError,
+  createDescopeMcpAuth,
+  createDescopeMcpAuthFromEnv,
+  DescopeMcpError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  isDescopeMcpError,
+  MethodNotAllowedError,
+  NoSessionError,
+  PayloadTooLargeError,
+  TokenExpiredError,
+  UnauthorizedError,
+  UpstreamError,
+  UpstreamUnavailableError,
+  UserNotFoundError,
+} from "@descope-mcp/core";
 export { getSession, requireSession } from "@descope-mcp/core/node";
 export {
   DescopeSession,

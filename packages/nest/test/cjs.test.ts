@@ -119,7 +119,7 @@ describe.each(Object.keys(MAJORS) as Array<keyof typeof MAJORS>)("a CommonJS app
       const anonymous = await postMcp(`${url}/mcp`, '{"jsonrpc":');
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get("www-authenticate")).toBe(
-        `Bearer resource_metadata="${url}/.well-known/oauth-protected-resource/mcp"`,
+        `Bearer scope="openid", resource_metadata="${url}/.well-known/oauth-protected-resource/mcp"`,
       );
       const token = await emu.mintToken({ aud: `${url}/mcp`, azp: "cjs-client" });
       expect((await postMcp(`${url}/mcp`, toolCall("write_note"), token)).status).toBe(403);

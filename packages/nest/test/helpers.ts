@@ -163,7 +163,7 @@ export function toolOutput(message: unknown): unknown {
 }
 
 /** The exact 401 challenge of this test server (no credentials). */
-export const NO_CREDENTIALS_CHALLENGE = `Bearer resource_metadata="${PRM}"`;
+export const NO_CREDENTIALS_CHALLENGE = `Bearer scope="openid", resource_metadata="${PRM}"`;
 
 /**
  * Writes a request head (and optionally the start of a body) over a raw socket and reads what the

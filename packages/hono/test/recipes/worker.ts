@@ -1,6 +1,5 @@
 import { waitUntil } from "cloudflare:workers";
-import { createDescopeMcpAuthFromEnv } from "@descope-mcp/core";
-import { type DescopeMcpEnv, descopeMcpAuth, mcpHandler } from "@descope-mcp/hono";
+import { createDescopeMcpAuthFromEnv, type DescopeMcpEnv, descopeMcpAuth, mcpHandler } from "@descope-mcp/hono";
 import { createMcpHandler } from "@modelcontextprotocol/server";
 import { type ExecutionContext, Hono } from "hono";
 import { buildServer } from "./notes.js";

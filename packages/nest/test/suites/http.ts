@@ -237,7 +237,7 @@ export function httpSuite(nest: string): void {
       await expectVerbatim(r, await refusal({ method: "POST", url: "/mcp" }));
       expect(r.headers.get("content-type")).toBe("application/json");
       expect(r.headers.get("www-authenticate")).toBe(
-        `Bearer resource_metadata="${BASE_URL}/.well-known/oauth-protected-resource/mcp"`,
+        `Bearer scope="openid", resource_metadata="${BASE_URL}/.well-known/oauth-protected-resource/mcp"`,
       );
       expect(seen.length).toBe(before);
     });
@@ -476,7 +476,7 @@ export function httpSuite(nest: string): void {
       expect((await fetch(`${prefixed.url}/api/.well-known/oauth-protected-resource/api/mcp`)).status).toBe(404);
       const r = await postMcp(`${prefixed.url}/api/mcp`, toolCall("whoami"));
       expect(r.headers.get("www-authenticate")).toBe(
-        `Bearer resource_metadata="${BASE_URL}/.well-known/oauth-protected-resource/api/mcp"`,
+        `Bearer scope="openid", resource_metadata="${BASE_URL}/.well-known/oauth-protected-resource/api/mcp"`,
       );
       const t = await emu.mintToken({ aud: `${BASE_URL}/api/mcp`, scope: "openid" });
       expect((await postMcp(`${prefixed.url}/api/mcp`, toolCall("write_note"), t)).status).toBe(403);
