@@ -315,9 +315,11 @@ const must = (result, what) => {
   return result;
 };
 
-function tsconfig({ module, moduleResolution, esm, files, typesNode, outDir, skipLibCheck = false }) {
+function tsconfig({ module, moduleResolution, esm, files, typesNode, outDir, skipLibCheck = false, decorators }) {
   return {
     compilerOptions: {
+      // What `nest new` sets: Nest's parameter decorators exist only as TypeScript's legacy decorators.
+      ...(decorators ? { experimentalDecorators: true, emitDecoratorMetadata: true } : {}),
       target: "es2022",
       module,
       moduleResolution,
@@ -335,6 +337,11 @@ function tsconfig({ module, moduleResolution, esm, files, typesNode, outDir, ski
   };
 }
 const TS_NODE16 = { module: "node16", moduleResolution: "node16" };
+const TS_NODE20 = { module: "node20", moduleResolution: "node16" };
+/** A package for a framework written with TypeScript's legacy decorators (Nest): its quick start needs them on. */
+const usesDecorators = (pkg) => "@nestjs/common" in (pkg.manifest.peerDependencies ?? {});
+/** Packages whose framework peer's newest major is ESM-only (see the CommonJS type checks). */
+const REQUIRE_ESM_PACKAGES = ["@descope-mcp/nest"];
 const TS_BUNDLER = { module: "esnext", moduleResolution: "bundler" };
 const TS_PRESERVE = { module: "preserve", moduleResolution: "bundler" };
 
@@ -572,7 +579,13 @@ async function entryPointsProject(coreSurface) {
   writeFileSync(join(dir, "cjs", "entries.cjs"), ENTRY_SCRIPT_CJS);
   const all = packages.flatMap((pkg) => entryPoints(pkg.manifest));
   const esmSpecs = all.filter((e) => e.esm).map((e) => e.spec);
-  const cjsSpecs = all.filter((e) => e.cjs).map((e) => e.spec);
+  // Nest 12 (the newest major @descope-mcp/nest admits, so what npm installs) is ESM-only: a CommonJS
+  // program loads it through require(esm) (Node ≥ 20.19), which TypeScript models under `module: node20`,
+  // not node16 (TS1479 on every `@nestjs/*` import, the app's own included). Those packages' CommonJS
+  // entries are checked under node20 instead.
+  const requiresEsm = (spec) => REQUIRE_ESM_PACKAGES.some((name) => spec === name || spec.startsWith(`${name}/`));
+  const cjsSpecs = all.filter((e) => e.cjs && !requiresEsm(e.spec)).map((e) => e.spec);
+  const cjsNode20Specs = all.filter((e) => e.cjs && requiresEsm(e.spec)).map((e) => e.spec);
   writeFileSync(
     join(dir, "esm", "entries.ts"),
     `${esmSpecs.map((s, i) => `import * as e${i} from "${s}";`).join("\n")}\nexport const modules = [${esmSpecs.map((_, i) => `e${i}`).join(", ")}];\n`,
@@ -583,7 +596,11 @@ async function entryPointsProject(coreSurface) {
   );
   writeFileSync(
     join(dir, "cjs", "entries-require.ts"),
-    `${cjsSpecs.map((s, i) => `import e${i} = require("${s}");`).join("\n")}\nexport const modules = [${cjsSpecs.map((_, i) => `e${i}`).join(", ")}];\n`,
+    `${[...cjsSpecs, ...cjsNode20Specs].map((s, i) => `import e${i} = require("${s}");`).join("\n")}\nexport const modules = [${[...cjsSpecs, ...cjsNode20Specs].map((_, i) => `e${i}`).join(", ")}];\n`,
+  );
+  writeFileSync(
+    join(dir, "cjs", "entries-node20.ts"),
+    `${cjsNode20Specs.map((s, i) => `import * as e${i} from "${s}";`).join("\n")}\nexport const modules = [${cjsNode20Specs.map((_, i) => `e${i}`).join(", ")}];\n`,
   );
   // node16 decides each file's format from the nearest package.json, so one program checks the ESM
   // consumer (esm/, type: module → `import` conditions) and the CommonJS one (cjs/ → `require`); with
@@ -595,6 +612,15 @@ async function entryPointsProject(coreSurface) {
       "tsconfig.node16.json",
       tsconfig({ ...TS_NODE16, files: ["esm/entries.ts", "cjs/entries.ts"], typesNode: true }),
     ],
+    ...(cjsNode20Specs.length > 0
+      ? [
+          [
+            `CommonJS through require(esm) (${cjsNode20Specs.join(", ")}), node20`,
+            "tsconfig.node20.json",
+            tsconfig({ ...TS_NODE20, files: ["cjs/entries-node20.ts"], typesNode: true }),
+          ],
+        ]
+      : []),
     [
       "ESM + CommonJS (import = require), bundler + module preserve",
       "tsconfig.bundler.json",
@@ -653,7 +679,10 @@ async function readmeProject(pkg, readme) {
   if (!installed || !readme.quickStart) return;
   writeFileSync(join(dir, "quickstart.ts"), readme.quickStart);
   const typesNode = existsSync(join(dir, "node_modules", "@types", "node"));
-  writeJSON(join(dir, "tsconfig.json"), tsconfig({ ...TS_NODE16, esm: true, files: ["quickstart.ts"], typesNode }));
+  writeJSON(
+    join(dir, "tsconfig.json"),
+    tsconfig({ ...TS_NODE16, esm: true, files: ["quickstart.ts"], typesNode, decorators: usesDecorators(pkg) }),
+  );
   await check(
     `${label}: "${readme.quickHeading}" type-checks as written (TypeScript 6.0, node16, skipLibCheck: false, npm)`,
     () => typeCheck(dir, "typescript", join(dir, "tsconfig.json")),
@@ -766,7 +795,14 @@ async function pnpmWorkspace(readmes, coreSurface) {
         // check the declaration files; this one is about what pnpm's layout lets the quick start see.
         writeJSON(
           join(sub, "tsconfig.json"),
-          tsconfig({ ...TS_BUNDLER, esm: true, files: ["quickstart.ts"], typesNode, skipLibCheck: true }),
+          tsconfig({
+            ...TS_BUNDLER,
+            esm: true,
+            files: ["quickstart.ts"],
+            typesNode,
+            skipLibCheck: true,
+            decorators: usesDecorators(pkg),
+          }),
         );
         await check(
           `${label}: "${readme.quickHeading}" type-checks as written (TypeScript 5.9, bundler, skipLibCheck: true, pnpm)`,
