@@ -294,7 +294,13 @@ export function keepFastifyParsersOffMcpPath(instance: unknown, auth: DescopeMcp
 /** The Node request, response and judged body under Nest's platform objects, for an MCP transport. */
 export interface NodeHttp {
   /** The Node request; the guard set `auth` on it (read by MCP SDK v1 and v2 transports). */
-  req: IncomingMessage & { auth?: McpAuthInfo };
+  req: IncomingMessage & {
+    /** Always set on a request a server received. */
+    method: string;
+    /** Always set on a request a server received. */
+    url: string;
+    auth?: McpAuthInfo;
+  };
   /** The Node response the transport writes to. */
   res: ServerResponse;
   /** The parsed body: what the gate judged (or what a body parser produced); `undefined` = the transport reads the stream. */
@@ -317,5 +323,6 @@ export function nodeHttp(request: unknown, response: unknown): NodeHttp {
   if (isFastifyReply(response)) response.hijack();
   const req = nodeRequestOf(request);
   const body = isFastifyRequest(request) ? request.body : req.body;
-  return { req, res: nodeResponseOf(response), body };
+  // A request a server received always has its method and URL (Node types them optional for client requests).
+  return { req: req as NodeHttp["req"], res: nodeResponseOf(response), body };
 }
