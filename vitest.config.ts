@@ -2,8 +2,10 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-// Every test binds its own random port on 127.0.0.1, so files run in parallel safely.
-const common = { testTimeout: 30_000, hookTimeout: 30_000, fileParallelism: true };
+// Every test binds its own random port on 127.0.0.1, so files run in parallel safely. Most of the suite
+// waits on child processes and sockets (examples, emulators, time-boxes), not on this process's CPU: three
+// workers even on two cores (vitest's default, one fewer than the cores, runs a 2-core machine serially).
+const common = { testTimeout: 30_000, hookTimeout: 30_000, fileParallelism: true, maxWorkers: 3 };
 
 export default defineConfig({
   test: {

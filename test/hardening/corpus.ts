@@ -1,5 +1,5 @@
 // The hostile-request corpus: one list of cases, run against the core (corpus-core.test.ts) and over
-// real HTTP against every built example (corpus-http.test.ts). Each case says how to build the request,
+// real HTTP against every built example (corpus-http.suite.ts, one test file per target under corpus-http/). Each case says how to build the request,
 // what must come back (status, `error`, challenge) and which rule (RULES, listed in SECURITY.md) that
 // enforces. Descriptions are matched by topic, everything else exactly.
 import type { DescopeEmulator } from "@descope-mcp/testing";

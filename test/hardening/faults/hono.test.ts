@@ -1,0 +1,5 @@
+// Upstream faults against the hono example (the suites: ../faults.suite.ts; one file per target, so
+// the targets run in parallel).
+import { describeFaults } from "../faults.suite.js";
+
+describeFaults("hono");
