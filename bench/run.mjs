@@ -72,6 +72,16 @@ const checks = [
       "≥ 0.9×",
       h.auth.rps / h.noauth.rps >= 0.9,
     ],
+    ...(h.auth.cpuPerRequest && h.noauth.cpuPerRequest
+      ? [
+          [
+            `4. HTTP ${framework}: server CPU per request, without ÷ with`,
+            h.noauth.cpuPerRequest / h.auth.cpuPerRequest,
+            "≥ 0.9×",
+            h.noauth.cpuPerRequest / h.auth.cpuPerRequest >= 0.9,
+          ],
+        ]
+      : []),
     [`4. HTTP ${framework}: errors + non-2xx`, h.auth.bad + h.noauth.bad, "= 0", h.auth.bad + h.noauth.bad === 0],
   ]),
   [
