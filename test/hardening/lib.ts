@@ -170,7 +170,15 @@ function sendRaw(port: number, spec: HttpRequestSpec): Promise<HttpAnswer> {
         reject(error);
       }
     });
-    socket.write(Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "utf8"), body]));
+    const head = Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "utf8");
+    if (body.length < LARGE_BODY) return void socket.write(Buffer.concat([head, body]));
+    // A large body goes after the server had EARLY_ANSWER_MS to answer from the head (a 413 from the
+    // Content-Length): sent at once, the server's close resets the connection while the body is still
+    // arriving, and the reset can discard its answer before we read it (EPIPE with nothing read).
+    socket.write(head);
+    setTimeout(() => {
+      if (chunks.length === 0 && !socket.destroyed) socket.write(body);
+    }, EARLY_ANSWER_MS);
   });
 }
 
