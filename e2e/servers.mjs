@@ -59,6 +59,33 @@ export function freePort() {
   });
 }
 
+/** Whether 127.0.0.1:`port` can be bound now. */
+function canBind(port) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+let nextPort = 0;
+/**
+ * The port for an example. Inside a vitest worker, one from that worker's own slice below Linux's
+ * ephemeral range (32768–60999): a port picked with listen(0) and released is free for anyone, and
+ * with several workers another process (an emulator, workerd's internal sockets, another worker's
+ * example) could take it before the example binds it. Elsewhere (demo, benchmark) any free port.
+ */
+async function examplePort() {
+  const pool = Number(process.env.VITEST_POOL_ID);
+  if (!Number.isInteger(pool) || pool < 1) return freePort();
+  const base = 20_000 + ((pool - 1) % 6) * 2000;
+  for (let tries = 0; tries < 200; tries++) {
+    const port = base + (nextPort++ % 2000);
+    if (await canBind(port)) return port;
+  }
+  return freePort();
+}
+
 /**
  * Spawns the target in its own process group (so a runtime it starts, such as workerd, is stopped
  * with it) and returns the child.
@@ -118,7 +145,7 @@ process.once("exit", () => {
  * `listening`. Rejects with its output if it exits first.
  */
 export async function startExample(name, env = {}, { timeoutMs = 30_000 } = {}) {
-  const port = env.PORT ?? String(await freePort());
+  const port = env.PORT ?? String(await examplePort());
   const child = spawnTarget(name, { ...process.env, BASE_URL: `http://127.0.0.1:${port}`, ...env, PORT: port });
   running.add(child);
   child.once("exit", () => running.delete(child));

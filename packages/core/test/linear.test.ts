@@ -61,15 +61,16 @@ const SIZE = 16 * 1024; // Node's whole header section limit
  * Two measurements, each a ratio taken in one run:
  * - growth: the worst case at the full size against itself at a quarter of it — about 4 for linear
  *   code, 16 for quadratic code (the old trim measured 18);
- * - the worst case against a normal input of the same size — near 1 for linear code of either shape,
- *   in the hundreds or thousands for quadratic code at 16 KiB.
+ * - the worst case against a normal input of the same size — a constant for linear code (up to ~50:
+ *   a query of 16 Ki separators is split into 16 Ki empty pairs, while 16 Ki letters are one), in the
+ *   thousands for quadratic code at 16 KiB. The bound, 200, leaves room for a loaded machine.
  */
 function expectLinear(worst: (n: number) => () => void, normal: (n: number) => () => void, n = SIZE): void {
   // Growth from n/4 to n: both sizes stay in the CPU's caches, so linear code measures close to 4.
   const growth = ratio(worst(n), worst(n / 4));
   const versusNormal = ratio(worst(n), normal(n));
   expect(
-    { growth: growth < 10, versusNormal: versusNormal < 50 },
+    { growth: growth < 10, versusNormal: versusNormal < 200 },
     `growth ${growth}, worst/normal ${versusNormal}`,
   ).toEqual({
     growth: true,
