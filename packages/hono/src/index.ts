@@ -58,7 +58,10 @@ export interface DescopeMcpVariables {
 }
 
 /** A Hono `Env` with the variables the middleware sets: `new Hono<DescopeMcpEnv>()`. */
-export type DescopeMcpEnv = { Variables: DescopeMcpVariables };
+export type DescopeMcpEnv = {
+  /** What `c.get(…)` returns for the gate's variables. */
+  Variables: DescopeMcpVariables;
+};
 
 /** The middleware returned by `descopeMcpAuth`: mount it at the app root with `app.use(...)`. */
 export interface DescopeMcpMiddleware extends MiddlewareHandler<DescopeMcpEnv> {
@@ -172,8 +175,14 @@ export interface McpTransportOptions {
  * `WebStandardStreamableHTTPServerTransport`), or a function doing either.
  */
 export type WebStandardMcpHandler =
-  | { fetch(request: Request, options?: McpTransportOptions): Promise<Response> }
-  | { handleRequest(request: Request, options?: McpTransportOptions): Promise<Response> }
+  | {
+      /** v2's `createMcpHandler(...)`: answers one request. */
+      fetch(request: Request, options?: McpTransportOptions): Promise<Response>;
+    }
+  | {
+      /** A Web-standard transport (v1 or v2): answers one request. */
+      handleRequest(request: Request, options?: McpTransportOptions): Promise<Response>;
+    }
   | ((request: Request, options: McpTransportOptions) => Response | Promise<Response>);
 
 /**

@@ -20,15 +20,23 @@ import { DESCOPE_MCP_AUTH } from "./tokens.js";
  * Nest code read. Built from the verified session; never carries the token.
  */
 export interface DescopeMcpUser {
+  /** The token's subject: the Descope user ID. */
   readonly sub: string;
+  /** The Descope user ID (the same as `sub`). */
   readonly userId: string;
+  /** The `email` claim, when the token has one. */
   readonly email?: string;
+  /** The OAuth client the token was issued to, when known. */
   readonly clientId?: string;
   /** The token's scopes, space-separated (OAuth `scope`). */
   readonly scope: string;
+  /** The token's scopes, one per entry. */
   readonly scopes: readonly string[];
+  /** The project-level `roles` claim. */
   readonly roles: readonly string[];
+  /** The project-level `permissions` claim. */
   readonly permissions: readonly string[];
+  /** The user's tenants with their roles and permissions, by tenant ID. */
   readonly tenants: DescopeSession["tenants"];
 }
 

@@ -16,7 +16,12 @@ import { DESCOPE_MCP_AUTH } from "./tokens.js";
  * options (`issuerURL`, `baseURL`, `toolScopes`, …), or `{ engine }` to use an engine made with
  * `createDescopeMcpAuth()` / `createDescopeMcpAuthFromEnv()` (e.g. one shared with other code).
  */
-export type DescopeMcpAuthModuleOptions = DescopeMcpAuthOptions | { engine: DescopeMcpAuth };
+export type DescopeMcpAuthModuleOptions =
+  | DescopeMcpAuthOptions
+  | {
+      /** An engine made with `createDescopeMcpAuth` or `createDescopeMcpAuthFromEnv` (and maybe shared). */
+      engine: DescopeMcpAuth;
+    };
 
 /** Options of the module itself, beside the engine's: `isGlobal` makes `DESCOPE_MCP_AUTH` and the guard injectable everywhere. */
 export interface DescopeMcpAuthModuleExtras {

@@ -299,6 +299,7 @@ export interface NodeHttp {
     method: string;
     /** Always set on a request a server received. */
     url: string;
+    /** The caller, set by the guard: the MCP SDK's `authInfo`. */
     auth?: McpAuthInfo;
   };
   /** The Node response the transport writes to. */

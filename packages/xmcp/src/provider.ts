@@ -46,9 +46,13 @@ export type DescopeMiddleware = {
  */
 export interface DescopeRouter {
   (error: unknown, req: XmcpNodeRequest, res: XmcpNodeResponse, next: XmcpNext): void;
+  /** Not supported: throws (the router only serves the metadata routes). */
   use(...args: unknown[]): never;
+  /** Not supported: throws (the router only serves the metadata routes). */
   get(...args: unknown[]): never;
+  /** Not supported: throws (the router only serves the metadata routes). */
   post(...args: unknown[]): never;
+  /** Not supported: throws (the router only serves the metadata routes). */
   route(...args: unknown[]): never;
 }
 

@@ -10,7 +10,9 @@ import { engineOf } from "./registry.js";
 
 /** A tenant's roles and permissions (from the token's `tenants` claim). */
 export interface DescopeTenant {
+  /** The user's roles in the tenant. */
   readonly roles: readonly string[];
+  /** The user's permissions in the tenant. */
   readonly permissions: readonly string[];
 }
 
@@ -26,12 +28,15 @@ export interface DescopeSession {
   readonly email: string;
   /** The raw access token. A secret: never log it or return it from a tool. */
   readonly token: string;
+  /** The user's login IDs (emails, phones, usernames) from the token, `[]` when it has none. */
   readonly loginIds: readonly string[];
+  /** The tenants the user belongs to, by tenant ID, with their roles and permissions. */
   readonly tenants: Readonly<Record<string, DescopeTenant>>;
   /** The project-level `permissions` claim followed by the token's OAuth scopes (as `@xmcp-dev/descope` defines it), without repeats. */
   readonly permissions: readonly string[];
   /** The project-level `roles` claim. */
   readonly roles: readonly string[];
+  /** When the token expires (`exp`). */
   readonly expiresAt: Date;
   /** `iat`; `undefined` when the token has none. */
   readonly issuedAt: Date | undefined;
@@ -126,6 +131,7 @@ export async function fetchConnectionToken(
 
 /** The `@descope/node-sdk` client (`ReturnType<typeof DescopeClient>`): cast it to that type for full typings. */
 export interface DescopeNodeClient {
+  /** The management API (users, tenants, …), authenticated with the management key. */
   readonly management: DescopeNodeManagementClient;
   [member: string]: unknown;
 }

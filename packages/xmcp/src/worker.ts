@@ -41,7 +41,10 @@ function forwarded(request: Request, parsedBody: unknown): Request {
 export function descopeWorker<Env = unknown, Ctx = unknown>(
   worker: WorkerModule<Env, Ctx>,
   provider: DescopeProvider | DescopeConfig | DescopeMcpAuth,
-): WorkerModule<Env, Ctx> & { readonly auth: DescopeMcpAuth } {
+): WorkerModule<Env, Ctx> & {
+  /** The core engine (verifyToken, connections, management, config, …). */
+  readonly auth: DescopeMcpAuth;
+} {
   const engine = providerFrom(provider).auth;
   wrapping(engine.config.mcpPath);
   return {
