@@ -1,4 +1,4 @@
-import { type BodyHeaders, bodyForPolicy, checkBodyHeaders } from "./body.js";
+import { type BodyHeaders, bodyForPolicy, checkBodyHeaders, declaredLength } from "./body.js";
 import { CachedValue } from "./cache.js";
 import { type AuthErrorResult, errorResult, toResponse } from "./challenge.js";
 import {
@@ -665,8 +665,8 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
    */
   async function drainUnreadBody(request: Request): Promise<void> {
     if (request.bodyUsed || request.body === null || request.body.locked) return;
-    const declared = request.headers.get("content-length");
-    if (declared === null || !/^\d{1,16}$/.test(declared) || Number(declared) > DRAIN_LIMIT_BYTES) return;
+    const declared = declaredLength(request.headers.get("content-length"));
+    if (declared === undefined || declared > DRAIN_LIMIT_BYTES) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       request.arrayBuffer().catch(() => undefined),

@@ -65,11 +65,12 @@ export function checkBodyHeaders(headers: BodyHeaders, limit: number = DEFAULT_B
   }
   const length = headers.contentLength;
   if (length !== undefined && length !== null && length !== "") {
-    if (!/^\d{1,16}$/.test(length)) throw new InvalidRequestError("The Content-Length header is malformed");
-    if (Number(length) > limit) throw new PayloadTooLargeError(limit);
+    const declared = declaredLength(length);
+    if (declared === undefined) throw new InvalidRequestError("The Content-Length header is malformed");
+    if (declared > limit) throw new PayloadTooLargeError(limit);
     // Declared empty: refused here already, so a body parser that turns an empty body into `{}`
     // before the gate runs (xmcp's does) cannot make it look like a message.
-    if (Number(length) === 0) throw new InvalidRequestError(EMPTY_BODY);
+    if (declared === 0) throw new InvalidRequestError(EMPTY_BODY);
   }
 }
 
@@ -137,4 +138,9 @@ export function byteLimit(value: number | string | undefined, fallback: number =
     `bodyLimit must be a positive number of bytes or a size such as "4mb", got ${JSON.stringify(String(value)).slice(0, 40)}`,
     "bodyLimit",
   );
+}
+
+/** A Content-Length value as a number of bytes, or `undefined` when it is absent or not 1–16 digits. */
+export function declaredLength(value: string | null | undefined): number | undefined {
+  return typeof value === "string" && /^\d{1,16}$/.test(value) ? Number(value) : undefined;
 }

@@ -1,3 +1,4 @@
+import { declaredLength } from "./body.js";
 import { DescopeMcpError, InvalidRequestError, PayloadTooLargeError } from "./errors.js";
 
 /** Methods the MCP endpoint serves (Streamable HTTP: POST, GET for the SSE stream, DELETE for sessions; OPTIONS for CORS). */
@@ -51,8 +52,8 @@ function normalizeForGate(path: string): string | undefined {
  */
 export async function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
   if (request.bodyUsed) throw consumed();
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d{1,16}$/.test(declared) && Number(declared) <= limit) {
+  const declared = declaredLength(request.headers.get("content-length"));
+  if (declared !== undefined && declared <= limit) {
     // The HTTP layer delivers at most Content-Length bytes: read them at once, the way hosts read
     // fastest. (@hono/node-server reads the socket directly for `arrayBuffer()`, but builds a full
     // Web stream as soon as `body` is touched: so `body` is not looked at on this path.)

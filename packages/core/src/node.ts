@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { GateInput } from "./auth.js";
+import { declaredLength } from "./body.js";
 import type { AuthErrorResult } from "./challenge.js";
 import { InvalidRequestError, PayloadTooLargeError } from "./errors.js";
 
@@ -40,8 +41,8 @@ export function readNodeBody(req: NodeRequest, limit: number): Promise<unknown> 
   }
   if (req.destroyed) return Promise.reject(aborted());
   // A body announced over the limit is refused at once: nothing is read, nothing is waited for.
-  const declared = req.headers?.["content-length"];
-  if (typeof declared === "string" && /^\d{1,16}$/.test(declared) && Number(declared) > limit) {
+  const declared = declaredLength(req.headers?.["content-length"]);
+  if (declared !== undefined && declared > limit) {
     return Promise.reject(new PayloadTooLargeError(limit));
   }
   return new Promise((resolve, reject) => {
