@@ -34,9 +34,16 @@ const SERVERS = {
     file: join(ROOT, "examples", "hono", "scripts", "serve.mjs"),
     cwd: join(ROOT, "examples", "hono"),
     ready: /listening/,
-    // The example's whoami reads getSession(): AsyncLocalStorage works there too.
+    // The example's whoami reads getSession(ctx).
     whoami: (text: string) =>
       expect(JSON.parse(text)).toMatchObject({ userId: "U2EmulatorUser0001", scopes: ["openid"] }),
+  }),
+  "the core with sessionContext": (_runtime: "bun" | "deno") => ({
+    file: join(ROOT, "test", "runtimes", "session-context.ts"),
+    cwd: ROOT,
+    ready: /listening/,
+    // getSession(ctx), then getSession() through the runtime's AsyncLocalStorage, across awaits.
+    whoami: (text: string) => expect(text).toBe("U2EmulatorUser0001 U2EmulatorUser0001"),
   }),
 };
 

@@ -46,19 +46,23 @@ const toolError = (message: string) => ({ content: [{ type: "text" as const, tex
 export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => void = () => undefined): McpServer {
   const server = new McpServer({ name: "descope-mcp-example-express", version: "0.0.0" });
 
-  server.registerTool("whoami", { description: "Who is calling: user, client, scopes, roles, tenants." }, async () => {
-    const s = getSession();
-    if (!s) return toolError("Not authenticated");
-    return json({
-      userId: s.userId,
-      email: s.email ?? null,
-      clientId: s.clientId ?? null,
-      scopes: s.scopes,
-      roles: s.roles,
-      permissions: s.permissions,
-      tenants: s.tenants,
-    });
-  });
+  server.registerTool(
+    "whoami",
+    { description: "Who is calling: user, client, scopes, roles, tenants." },
+    async (ctx) => {
+      const s = getSession(ctx);
+      if (!s) return toolError("Not authenticated");
+      return json({
+        userId: s.userId,
+        email: s.email ?? null,
+        clientId: s.clientId ?? null,
+        scopes: s.scopes,
+        roles: s.roles,
+        permissions: s.permissions,
+        tenants: s.tenants,
+      });
+    },
+  );
 
   server.registerTool(
     "write_note",
@@ -72,9 +76,9 @@ export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => 
   server.registerTool(
     "connection_status",
     { description: "Whether the caller has connected Google Calendar (never returns the token)." },
-    async () => {
+    async (ctx) => {
       toolRan("connection_status");
-      const session = getSession();
+      const session = getSession(ctx);
       if (!session) return toolError("Not authenticated");
       try {
         // A status check asks Descope every time (cache: false): a disconnect shows at once.
@@ -92,9 +96,9 @@ export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => 
   server.registerTool(
     "profile",
     { description: "The caller's Descope profile (needs DESCOPE_MANAGEMENT_KEY)." },
-    async () => {
+    async (ctx) => {
       toolRan("profile");
-      const session = getSession();
+      const session = getSession(ctx);
       if (!session) return toolError("Not authenticated");
       if (!auth.config.managementKey) {
         return toolError("The profile tool needs DESCOPE_MANAGEMENT_KEY to be configured on this server");

@@ -46,12 +46,16 @@ export function auditLog(env: ExampleEnv): { onEvent?: (event: AuthEvent) => voi
 export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => void = () => undefined): McpServer {
   const server = new McpServer({ name: "descope-mcp-example-hono", version: "0.0.0" });
 
-  server.registerTool("whoami", { description: "Who is calling: user, client, scopes, roles, tenants." }, async () => {
-    const s = getSession();
-    if (!s) return toolError("Not authenticated");
-    const { userId, email, clientId, scopes, roles, permissions, tenants } = s;
-    return json({ userId, email: email ?? null, clientId: clientId ?? null, scopes, roles, permissions, tenants });
-  });
+  server.registerTool(
+    "whoami",
+    { description: "Who is calling: user, client, scopes, roles, tenants." },
+    async (ctx) => {
+      const s = getSession(ctx);
+      if (!s) return toolError("Not authenticated");
+      const { userId, email, clientId, scopes, roles, permissions, tenants } = s;
+      return json({ userId, email: email ?? null, clientId: clientId ?? null, scopes, roles, permissions, tenants });
+    },
+  );
 
   server.registerTool(
     "write_note",
@@ -65,9 +69,9 @@ export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => 
   server.registerTool(
     "connection_status",
     { description: "Whether the caller has connected Google Calendar (never returns the token)." },
-    async () => {
+    async (ctx) => {
       toolRan("connection_status");
-      const session = getSession();
+      const session = getSession(ctx);
       if (!session) return toolError("Not authenticated");
       try {
         // Asked live every time (cache: false), so a disconnect shows at once.
@@ -86,9 +90,9 @@ export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => 
   server.registerTool(
     "profile",
     { description: "The caller's Descope profile (needs DESCOPE_MANAGEMENT_KEY)." },
-    async () => {
+    async (ctx) => {
       toolRan("profile");
-      const session = getSession();
+      const session = getSession(ctx);
       if (!session) return toolError("Not authenticated");
       if (!auth.config.managementKey) {
         return toolError("The profile tool needs DESCOPE_MANAGEMENT_KEY to be configured on this server");

@@ -1,6 +1,6 @@
 // The same Hono app as a Cloudflare Worker: configuration comes from the Worker's `env` (vars and
-// secrets: DESCOPE_ISSUER_URL, BASE_URL, MCP_PATH, DESCOPE_MANAGEMENT_KEY, …). Needs the
-// `nodejs_compat` compatibility flag for getSession() (AsyncLocalStorage); see wrangler.json.
+// secrets: DESCOPE_ISSUER_URL, BASE_URL, MCP_PATH, DESCOPE_MANAGEMENT_KEY, …). The tools read the
+// caller from their context (getSession(ctx)), so nothing here needs AsyncLocalStorage.
 import { waitUntil } from "cloudflare:workers";
 import type { ExecutionContext } from "hono";
 import { createApp, type ExampleEnv } from "./app.js";

@@ -11,17 +11,22 @@ const toolError = (message: string) => ({ content: [{ type: "text" as const, tex
 
 /**
  * The contract's four tools on one MCP server (made per request: stateless Streamable HTTP). Tools
- * read the caller with `getSession()`: the module runs each authenticated request with its session.
+ * read the caller from their context with `getSession(ctx)`: the guard hands the session to the
+ * transport (`req.auth`), which hands it to every tool.
  */
 export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => void): McpServer {
   const server = new McpServer({ name: "descope-mcp-example-nest", version: "0.0.0" });
 
-  server.registerTool("whoami", { description: "Who is calling: user, client, scopes, roles, tenants." }, async () => {
-    const s = getSession();
-    if (!s) return toolError("Not authenticated");
-    const { userId, email, clientId, scopes, roles, permissions, tenants } = s;
-    return json({ userId, email: email ?? null, clientId: clientId ?? null, scopes, roles, permissions, tenants });
-  });
+  server.registerTool(
+    "whoami",
+    { description: "Who is calling: user, client, scopes, roles, tenants." },
+    async (ctx) => {
+      const s = getSession(ctx);
+      if (!s) return toolError("Not authenticated");
+      const { userId, email, clientId, scopes, roles, permissions, tenants } = s;
+      return json({ userId, email: email ?? null, clientId: clientId ?? null, scopes, roles, permissions, tenants });
+    },
+  );
 
   server.registerTool(
     "write_note",
@@ -35,9 +40,9 @@ export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => 
   server.registerTool(
     "connection_status",
     { description: "Whether the caller has connected Google Calendar (never returns the token)." },
-    async () => {
+    async (ctx) => {
       toolRan("connection_status");
-      const session = getSession();
+      const session = getSession(ctx);
       if (!session) return toolError("Not authenticated");
       try {
         // Asked of Descope every time (cache: false), so a disconnect shows at once.
@@ -56,9 +61,9 @@ export function buildMcpServer(auth: DescopeMcpAuth, toolRan: (name: string) => 
   server.registerTool(
     "profile",
     { description: "The caller's Descope profile (needs DESCOPE_MANAGEMENT_KEY)." },
-    async () => {
+    async (ctx) => {
       toolRan("profile");
-      const session = getSession();
+      const session = getSession(ctx);
       if (!session) return toolError("Not authenticated");
       if (!auth.config.managementKey) {
         return toolError("The profile tool needs DESCOPE_MANAGEMENT_KEY to be configured on this server");

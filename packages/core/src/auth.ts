@@ -41,9 +41,10 @@ import {
   type ProtectedResourceMetadata,
   prmPathFor,
 } from "./metadata.js";
-import { type AuthenticateInput, extractBearerToken } from "./request.js";
+import { type AuthenticateInput, bearerCredentials, checkBearerToken } from "./request.js";
 import { hasScopes, requireScopes, scopesForRequest } from "./scopes.js";
 import { type DescopeSession, type McpAuthInfo, sessionOwning, toAuthInfo } from "./session.js";
+import { enableSessionContext, runWithSession } from "./session-store.js";
 import { TokenCache, type TokenCacheStats } from "./token-cache.js";
 import { type VerifiedClaims, verifyAccessToken } from "./verify.js";
 
@@ -235,8 +236,17 @@ export interface DescopeMcpAuth {
   protect(handler: McpRequestHandler, options?: ProtectOptions): (request: Request) => Promise<Response>;
   /** Whether `pathname` is exactly one of the metadata routes `handleMetadata` answers. */
   isMetadataPath(pathname: string): boolean;
-  /** The session as the MCP SDK's `AuthInfo`, with this server's `resourceMetadataUrl`. */
+  /**
+   * The session as the MCP SDK's `AuthInfo`, with this server's `resourceMetadataUrl`. Frozen, and
+   * made once per session: like the session, it serves every request that carries the same token.
+   */
   toAuthInfo(session: DescopeSession): McpAuthInfo;
+  /**
+   * Runs `fn` — the rest of an authenticated request — with `session` as the current session when the
+   * `sessionContext` option is on (so `getSession()` finds it anywhere below), else just runs it.
+   * Returns what `fn` returns. Adapters call it; `handle` does it for its handler.
+   */
+  runInSession<T>(session: DescopeSession, fn: () => T): T;
   /**
    * Descope outbound-app (connection) tokens: third-party access tokens Descope keeps for users and
    * tenants. Cached per {@link DescopeMcpAuthOptions.connectionCache}; each call is limited by
@@ -336,6 +346,13 @@ function frozenConfig(options: ResolvedOptions, issuer: DescopeIssuer, resourceM
 }
 
 function build(options: ResolvedOptions): DescopeMcpAuth {
+  // First: a runtime that cannot keep a session context fails here, not on the first request.
+  if (options.sessionContext && !enableSessionContext()) {
+    throw new ConfigurationError(
+      "sessionContext needs AsyncLocalStorage, which this runtime does not provide (on Cloudflare Workers enable the nodejs_compat flag); leave it off and read the caller with getSession(ctx) in tools, or from the request context",
+      "sessionContext",
+    );
+  }
   const issuer = resolveIssuer(options);
   const isAcceptedIssuer = createIssuerMatcher(issuer);
   const resourceMetadataURL = `${new URL(options.baseURL).origin}${prmPathFor(options.resourceURL)}`;
@@ -471,15 +488,24 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   /**
    * Verifies `token`; upstream work it waits for (discovery, JWKS) must finish by `deadline` (ms
    * since the epoch, real time): one budget per request, however many fetches it needs.
+   * `beforeVerifying` runs for a token the cache does not hold (and may throw to refuse it).
    */
-  function verifyWithin(token: string, deadline: number): Promise<DescopeSession> {
-    if (tokenCache !== undefined && typeof token === "string") {
-      try {
+  function verifyWithin(
+    token: string,
+    deadline: number,
+    beforeVerifying?: (token: string) => void,
+  ): Promise<DescopeSession> {
+    const cached = tokenCache !== undefined && typeof token === "string";
+    try {
+      if (cached) {
         const hit = tokenCache.get(token);
         if (hit !== undefined) return Promise.resolve(hit);
-      } catch (error) {
-        return Promise.reject(error);
       }
+      beforeVerifying?.(token);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (cached) {
       let pending = verifying.get(token);
       if (pending === undefined) {
         pending = verifyFresh(token, deadline);
@@ -546,24 +572,27 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     return { input: request as AuthenticateInput, bodyHeaders: opts?.bodyHeaders };
   }
 
+  /** `method`: the request's method, upper-cased, when the caller already has it so. */
   async function authenticateRequest(
     request: Request | AuthenticateInput,
     opts: AuthenticateOptions | undefined,
+    method: string | undefined = undefined,
   ): Promise<{ session: DescopeSession; body: unknown }> {
     const { input, bodyHeaders } = inputOf(request, opts);
     // The per-tool policy needs the body of every POST (and of a request whose method is unknown).
     const needsBody =
       hasToolScopes &&
       opts?.mcpEndpoint !== false &&
-      (input.method === undefined || input.method.toUpperCase() === "POST");
+      (method !== undefined ? method === "POST" : input.method === undefined || input.method.toUpperCase() === "POST");
     const routePolicy = opts?.routeScopes?.length ? withRouteScopes(opts.routeScopes) : policy;
     let required = routePolicy.requiredScopes as string[];
     let tools: string[] = [];
     let session: DescopeSession | undefined;
     let body: unknown;
     try {
-      const token = extractBearerToken(input);
-      session = await verifyWithin(token, Date.now() + options.timeouts.request);
+      // The token's syntax is checked only for a token not verified before (see `bearerCredentials`).
+      const token = bearerCredentials(input);
+      session = await verifyWithin(token, Date.now() + options.timeouts.request, checkBearerToken);
       if (needsBody) {
         if (bodyHeaders) checkBodyHeaders(bodyHeaders, options.bodyLimit);
         const raw =
@@ -573,6 +602,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       }
       if (required.length > 0) requireScopes(session, required);
     } catch (error) {
+      if (!options.onEvent) throw error;
       const mapped = error instanceof DescopeMcpError ? error : undefined;
       const event: AuthEvent = {
         type: "deny",
@@ -594,6 +624,7 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       emit(event);
       throw error;
     }
+    if (!options.onEvent) return { session, body };
     const event: AuthEvent = {
       type: "allow",
       reason: "ok",
@@ -607,6 +638,20 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     return { session, body };
   }
 
+  /** One frozen `AuthInfo` per session (sessions are shared by every request with the same token). */
+  const authInfos = new WeakMap<DescopeSession, McpAuthInfo>();
+  function authInfoOf(session: DescopeSession): McpAuthInfo {
+    let info = authInfos.get(session);
+    if (info === undefined) {
+      const made = toAuthInfo(session);
+      Object.freeze(made.scopes);
+      if (made.extra) Object.freeze(made.extra);
+      info = Object.freeze({ ...made, resourceMetadataUrl: resourceMetadataURL });
+      authInfos.set(session, info);
+    }
+    return info;
+  }
+
   const preflight = (): AuthErrorResult => ({ ...MCP_PREFLIGHT, headers: { ...MCP_PREFLIGHT.headers }, body: "" });
   const corsHeaders: Readonly<Record<string, string>> = options.cors ? MCP_CORS_HEADERS : Object.freeze({});
 
@@ -615,8 +660,8 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     if (method === "OPTIONS") return options.cors ? { allow: false, result: preflight() } : { allow: "pass" };
     try {
       if (!MCP_METHODS.includes(method)) throw new MethodNotAllowedError(method, MCP_METHODS);
-      const { session, body } = await authenticateRequest({ ...input, method }, input);
-      return { allow: true, session, authInfo: auth.toAuthInfo(session), body, headers: corsHeaders };
+      const { session, body } = await authenticateRequest(input, input, method);
+      return { allow: true, session, authInfo: authInfoOf(session), body, headers: corsHeaders };
     } catch (error) {
       return { allow: false, result: errorResultFor(error) };
     }
@@ -647,11 +692,14 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       await drainUnreadBody(request);
       return toResponse(outcome.result);
     }
-    const response = await handler(request, {
+    const context: McpRequestContext = {
       authInfo: outcome.authInfo,
       session: outcome.session,
       parsedBody: outcome.body,
-    });
+    };
+    const response = await (options.sessionContext
+      ? runWithSession(outcome.session, () => handler(request, context))
+      : handler(request, context));
     return withHeaders(response, outcome.headers);
   }
 
@@ -726,7 +774,8 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
       const { method, path } = request as { method: string; path: string };
       return metadataAnswer(String(method), String(path));
     },
-    toAuthInfo: (session) => ({ ...toAuthInfo(session), resourceMetadataUrl: resourceMetadataURL }),
+    toAuthInfo: authInfoOf,
+    runInSession: (session, fn) => (options.sessionContext ? runWithSession(session, fn) : fn()),
     connections: {
       getToken: (params) => getUserConnectionToken(api, params),
       getTenantToken: (params) => getTenantConnectionToken(api, params),

@@ -91,11 +91,11 @@ export function parseJsonBody(body: string | Uint8Array | ArrayBuffer): unknown 
     }
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === "") throw new InvalidRequestError(EMPTY_BODY);
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new InvalidRequestError("The request body is not valid JSON");
+    // Only a failed parse asks why: nothing but whitespace is an empty body.
+    throw new InvalidRequestError(text.trim() === "" ? EMPTY_BODY : "The request body is not valid JSON");
   }
 }
 

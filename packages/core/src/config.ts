@@ -208,6 +208,17 @@ export interface DescopeMcpAuthOptions {
    */
   cors?: boolean;
   /**
+   * Run every authenticated request with its session as the current one, so `getSession()` (and
+   * `requireSession()`) without an argument find the caller anywhere below the gate, across `await`s,
+   * through the runtime's `AsyncLocalStorage`. Default `false`: the caller is always handed over
+   * explicitly (the MCP SDK's `authInfo`, which tools read with `getSession(ctx)`; `req.auth`;
+   * `c.get("session")`), and no request pays for the storage — on Node 20 and 22
+   * `AsyncLocalStorage` slows down every promise in the process once it is in use. On a runtime
+   * without `AsyncLocalStorage` (Cloudflare Workers without `nodejs_compat`), `true` is a
+   * `ConfigurationError`.
+   */
+  sessionContext?: boolean;
+  /**
    * The JSON body's `error` for an expired token: `"invalid_token"` (default, RFC 6750) or
    * `"token_expired"`, what `@xmcp-dev/descope` answered, for clients written against it. The status
    * (401) and the challenge (`error="invalid_token"`) are the same either way.
@@ -315,6 +326,7 @@ const schema = z.strictObject({
     ])
     .optional(),
   cors: z.boolean().optional(),
+  sessionContext: z.boolean().optional(),
   expiredTokenError: z.enum(["invalid_token", "token_expired"]).optional(),
   timeouts: z
     .strictObject({
@@ -414,6 +426,8 @@ export interface ResolvedOptions {
   bodyLimit: number;
   /** {@link DescopeMcpAuthOptions.cors}. Default `true`. */
   cors: boolean;
+  /** {@link DescopeMcpAuthOptions.sessionContext}. Default `false`. */
+  sessionContext: boolean;
   /** {@link DescopeMcpAuthOptions.expiredTokenError}. Default `"invalid_token"`. */
   expiredTokenError: "invalid_token" | "token_expired";
   /** The `fetch` used for every upstream call. */
@@ -506,6 +520,7 @@ export function resolveOptions(input: unknown, fieldNames: FieldNames = {}): Res
           },
     bodyLimit: byteLimit(o.bodyLimit),
     cors: o.cors !== false,
+    sessionContext: o.sessionContext === true,
     expiredTokenError: o.expiredTokenError ?? "invalid_token",
     timeouts: {
       request: o.timeouts?.request ?? 5000,

@@ -82,4 +82,10 @@ export {
   toolCallsIn,
 } from "./scopes.js";
 export { type DescopeSession, type McpAuthInfo, sessionFromClaims, type TenantAccess, toAuthInfo } from "./session.js";
-export { getSession, requireSession, runWithSession } from "./session-store.js";
+export {
+  enableSessionContext,
+  getSession,
+  requireSession,
+  runWithSession,
+  type SessionSource,
+} from "./session-store.js";

@@ -12,7 +12,13 @@ import { InvalidRequestError, PayloadTooLargeError } from "./errors.js";
 
 // The session store lives in the main entry (runtime-neutral: no Node import); re-exported here for
 // the Node adapters and their users.
-export { getSession, requireSession, runWithSession } from "./session-store.js";
+export {
+  enableSessionContext,
+  getSession,
+  requireSession,
+  runWithSession,
+  type SessionSource,
+} from "./session-store.js";
 
 /** A Node request as the body helpers see it: body parsers put their result on `body` (`_body`: Express 4's "parsed" flag). */
 export type NodeRequest = IncomingMessage & {
@@ -98,7 +104,7 @@ export function gateInputFromNode(
   return {
     method: req.method ?? "",
     url: overrides.url ?? req.url ?? "",
-    authorization: req.headersDistinct?.authorization ?? h.authorization,
+    authorization: authorizationOf(req),
     bodyHeaders: {
       contentType: h["content-type"],
       contentEncoding: h["content-encoding"],
@@ -106,6 +112,27 @@ export function gateInputFromNode(
     },
     readBody: overrides.readBody ?? ((limit) => readNodeBody(req, limit)),
   };
+}
+
+/**
+ * Every `Authorization` value the request carried (one string when there is one), from the raw
+ * header list: Node's `headers` keeps only the first of repeated `Authorization` headers, and
+ * `headersDistinct` builds a list for every header of the request to answer for this one.
+ */
+function authorizationOf(req: NodeRequest): string | string[] | undefined {
+  const raw = req.rawHeaders;
+  if (!Array.isArray(raw)) return req.headersDistinct?.authorization ?? req.headers?.authorization;
+  let first: string | undefined;
+  let all: string[] | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length !== 13 || name.toLowerCase() !== "authorization") continue;
+    const value = raw[i + 1] as string;
+    if (first === undefined) first = value;
+    else if (all === undefined) all = [first, value];
+    else all.push(value);
+  }
+  return all ?? first;
 }
 
 /**

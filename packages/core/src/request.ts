@@ -45,14 +45,30 @@ const QUERY_TOKEN_PARAMS = ["access_token"];
  * malformed token, tabs, control or non-ASCII characters, or a token in the query string → 400.
  */
 export function extractBearerToken(input: AuthenticateInput): string {
+  const credentials = bearerCredentials(input);
+  checkBearerToken(credentials);
+  return credentials;
+}
+
+/**
+ * {@link extractBearerToken} up to the token's own syntax: the one header, its scheme and the
+ * credentials after it. The gate checks the syntax ({@link checkBearerToken}) only for a token it has
+ * not verified before: a token equal to one that passed every check cannot fail this one.
+ */
+export function bearerCredentials(input: AuthenticateInput): string {
   if (input.url && hasQueryToken(input.url)) {
     throw new InvalidRequestError("Access tokens are not accepted in the query string; use the Authorization header");
   }
   const raw = input.authorization;
-  const values = raw === null || raw === undefined ? [] : typeof raw === "string" ? [raw] : [...raw];
-  if (values.length === 0) throw new UnauthorizedError();
-  if (values.length > 1) throw new InvalidRequestError("Send exactly one Authorization header");
-  const header = trimSpaces(values[0] as string);
+  let value: string;
+  if (typeof raw === "string") value = raw;
+  else {
+    const values = raw === null || raw === undefined ? [] : [...raw];
+    if (values.length === 0) throw new UnauthorizedError();
+    if (values.length > 1) throw new InvalidRequestError("Send exactly one Authorization header");
+    value = values[0] as string;
+  }
+  const header = trimSpaces(value);
   if (header === "") throw new UnauthorizedError();
   // Every step below is one pass over the header (no backtracking): an attacker's 16 KiB of spaces
   // costs what 16 KiB of token costs.
@@ -70,10 +86,14 @@ export function extractBearerToken(input: AuthenticateInput): string {
     throw new UnauthorizedError(`The ${scheme.slice(0, 20)} authentication scheme is not supported; use Bearer`);
   }
   if (credentials === undefined || credentials.length === 0) throw new InvalidRequestError("The Bearer token is empty");
+  return credentials;
+}
+
+/** Throws `InvalidRequestError` unless `credentials` is one RFC 6750 b64token (no spaces, no second token). */
+export function checkBearerToken(credentials: string): void {
   if (!B64TOKEN.test(credentials)) {
     throw new InvalidRequestError("The Authorization header must hold exactly one Bearer token");
   }
-  return credentials;
 }
 
 function hasQueryToken(url: string): boolean {

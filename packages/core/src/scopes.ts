@@ -31,11 +31,14 @@ export function scopeCovers(granted: string, required: string): boolean {
 
 /** The required scopes that none of the granted scopes covers, in the order given, without duplicates. */
 export function missingScopes(granted: readonly string[], required: readonly string[]): string[] {
-  const have = new Set(granted);
-  const wildcards = granted.filter((g) => g.length > 2 && g.endsWith(":*"));
   const missing: string[] = [];
+  if (required.length === 0) return missing;
+  // A set only pays off for long lists; a token carries a handful of scopes.
+  const many = granted.length > 16 ? new Set(granted) : undefined;
+  let wildcards: string[] | undefined;
   for (const r of required) {
-    if (have.has(r) || missing.includes(r)) continue;
+    if ((many ? many.has(r) : granted.includes(r)) || missing.includes(r)) continue;
+    wildcards ??= granted.filter((g) => g.length > 2 && g.endsWith(":*"));
     if (wildcards.some((w) => scopeCovers(w, r))) continue;
     missing.push(r);
   }
@@ -67,7 +70,15 @@ export function scopesFromClaims(claims: Record<string, unknown>): string[] {
   const out = new Set<string>();
   const add = (value: unknown) => {
     if (typeof value === "string") {
-      for (const s of value.split(" ")) if (s) out.add(s);
+      // One pass, keeping only the words: splitting on every space would make an array as long as
+      // the runs of spaces (and a large one costs V8 far more than its length).
+      let start = -1;
+      for (let i = 0; i <= value.length; i++) {
+        if (i === value.length || value.charCodeAt(i) === 0x20) {
+          if (start >= 0) out.add(value.slice(start, i));
+          start = -1;
+        } else if (start < 0) start = i;
+      }
     } else if (Array.isArray(value)) {
       for (const s of value) if (typeof s === "string" && s && !s.includes(" ")) out.add(s);
     }

@@ -100,6 +100,24 @@ describe("verified-token cache", () => {
     expect(auth.stats().tokenCache.size).toBe(2);
   });
 
+  it("never serves a cached token's entry to a token that only shares its signature (the cache's key)", async () => {
+    const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL });
+    const alice = await emu.mintToken({ sub: "alice", scope: "openid" });
+    const bob = await emu.mintToken({ sub: "bob", scope: "openid admin:*" });
+    expect((await auth.verifyToken(alice)).userId).toBe("alice");
+    // Bob's header and claims under Alice's signature: the same last characters as Alice's cached
+    // token (what the cache hashes), but not her token. Verified in full, and refused.
+    const [, , signature] = alice.split(".");
+    const [header, payload] = bob.split(".");
+    const forged = `${header}.${payload}.${signature}`;
+    expect(forged.slice(-48)).toBe(alice.slice(-48));
+    expect(await codeOf(auth.verifyToken(forged))).toBe("invalid_token");
+    expect(auth.stats().tokenCache).toMatchObject({ hits: 0, size: 1 });
+    // Alice's entry is still hers, and still a hit.
+    expect((await auth.verifyToken(alice)).userId).toBe("alice");
+    expect(auth.stats().tokenCache).toMatchObject({ hits: 1, size: 1 });
+  });
+
   it("holds its bound, evicting the oldest entries", async () => {
     const auth = createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL, tokenCache: { maxEntries: 5 } });
     const tokens = await Promise.all(Array.from({ length: 12 }, (_, i) => emu.mintToken({ jti: `t${i}` })));

@@ -12,7 +12,7 @@ import {
   getSession,
   handOverBody,
   requireSession,
-  runWithSession,
+  type SessionSource,
   writeResult,
 } from "@descope-mcp/core/node";
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
@@ -48,7 +48,7 @@ export {
   UpstreamUnavailableError,
   UserNotFoundError,
 } from "@descope-mcp/core";
-export type { DescopeMcpAuth, DescopeMcpAuthOptions, DescopeSession, McpAuthInfo };
+export type { DescopeMcpAuth, DescopeMcpAuthOptions, DescopeSession, McpAuthInfo, SessionSource };
 export { getSession, requireSession };
 
 declare global {
@@ -129,8 +129,9 @@ async function writeWebResponse(res: Response, response: globalThis.Response): P
  * core's options (or an engine from `createDescopeMcpAuth`) and throws a {@link ConfigurationError}
  * for invalid ones. Mounted under a path, it passes requests for the MCP path to `next` with a
  * `ConfigurationError` rather than leave them ungated. An allowed request goes on with
- * `req.auth` (the MCP SDK `AuthInfo`), `req.body` (the body the gate judged, when it read one) and
- * the session for `getSession()` / {@link sessionOf}.
+ * `req.auth` (the MCP SDK `AuthInfo`; tools read the session with `getSession(ctx)`), `req.body`
+ * (the body the gate judged, when it read one) and the session for {@link sessionOf} (and for
+ * `getSession()` anywhere below, with the `sessionContext` option).
  *
  * ```ts
  * app.use(descopeMcpAuth({ issuerURL, baseURL, toolScopes: { write_note: ["notes:write"] } }));
@@ -178,7 +179,7 @@ export function descopeMcpAuth(
       const tagged = req as Tagged;
       tagged[ENGINE] = engine;
       tagged[SESSION] = outcome.session;
-      runWithSession(outcome.session, () => next());
+      engine.runInSession(outcome.session, () => next());
     }, next);
   };
   router.use(engine.config.mcpPath, gate);

@@ -43,9 +43,9 @@ async function quickStartV2({ express, adapter }: Flavor): Promise<Running> {
     createMcpHandler(() => {
       const server = new McpServer({ name: "notes", version: "1.0.0" });
       server.registerTool("whoami", {}, async (ctx) =>
-        text({ user: ctx.http?.authInfo?.extra?.userId, session: adapter.getSession()?.userId }),
+        text({ user: ctx.http?.authInfo?.extra?.userId, session: adapter.getSession(ctx)?.userId }),
       );
-      server.registerTool("write_note", {}, async () => text({ saved: true, by: adapter.getSession()?.userId }));
+      server.registerTool("write_note", {}, async (ctx) => text({ saved: true, by: adapter.getSession(ctx)?.userId }));
       return server;
     }),
   );
@@ -68,9 +68,11 @@ async function quickStartV1({ express, adapter }: Flavor): Promise<Running> {
   app.post("/mcp", express.json(), async (req, res) => {
     const server = new McpServerV1({ name: "notes", version: "1.0.0" });
     server.registerTool("whoami", {}, async (extra) =>
-      text({ user: extra.authInfo?.extra?.userId, session: adapter.getSession()?.userId }),
+      text({ user: extra.authInfo?.extra?.userId, session: adapter.getSession(extra)?.userId }),
     );
-    server.registerTool("write_note", {}, async () => text({ saved: true, by: adapter.getSession()?.userId }));
+    server.registerTool("write_note", {}, async (extra) =>
+      text({ saved: true, by: adapter.getSession(extra)?.userId }),
+    );
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on("close", () => {
       void transport.close();

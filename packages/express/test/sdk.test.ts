@@ -6,6 +6,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
 import type { Request, Response } from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { attempt } from "../../../test/support/session-context.js";
 import {
   type Adapter,
   BASE_URL,
@@ -41,16 +42,23 @@ interface Seen {
     resource?: string;
     extra?: { userId?: string; session?: { userId?: string } };
   } | null;
+  /** `getSession(ctx)`: the session the transport handed to the tool. */
   sessionUserId: string | null;
+  /** `getSession()`: the current session (with the `sessionContext` option), `"none"`, or what it threw. */
+  currentUserId: string;
 }
 
-/** A v2 server whose `whoami` tool reports `ctx.http.authInfo` and `getSession()`. */
+/** A v2 server whose `whoami` tool reports `ctx.http.authInfo`, `getSession(ctx)` and `getSession()`. */
 function v2Server(adapter: Adapter, calls: string[]) {
   const server = new McpServer({ name: "v2", version: "1.0.0" });
   server.registerTool("whoami", { description: "who is calling" }, async (ctx) => {
     await jitter();
     calls.push("whoami");
-    return json({ authInfo: ctx.http?.authInfo ?? null, sessionUserId: adapter.getSession()?.userId ?? null });
+    return json({
+      authInfo: ctx.http?.authInfo ?? null,
+      sessionUserId: adapter.getSession(ctx)?.userId ?? null,
+      currentUserId: attempt(() => adapter.getSession()),
+    });
   });
   server.registerTool("write_note", { description: "needs notes:write" }, async () => {
     calls.push("write_note");
@@ -65,7 +73,11 @@ function v1Server(adapter: Adapter, calls: string[]) {
   server.registerTool("whoami", { description: "who is calling" }, async (extra) => {
     await jitter();
     calls.push("whoami");
-    return json({ authInfo: extra.authInfo ?? null, sessionUserId: adapter.getSession()?.userId ?? null });
+    return json({
+      authInfo: extra.authInfo ?? null,
+      sessionUserId: adapter.getSession(extra)?.userId ?? null,
+      currentUserId: attempt(() => adapter.getSession()),
+    });
   });
   server.registerTool("write_note", { description: "needs notes:write" }, async () => {
     calls.push("write_note");
@@ -125,8 +137,10 @@ async function whoami(url: string, token: string, id = 1): Promise<Seen> {
   return toolOutput(message) as Seen;
 }
 
-function expectCaller(seen: Seen, token: string, userId: string, scopes: string[]) {
+/** `current`: what `getSession()` must answer in the tool (checked when given). */
+function expectCaller(seen: Seen, token: string, userId: string, scopes: string[], current?: string) {
   expect(seen.sessionUserId).toBe(userId);
+  if (current !== undefined) expect(seen.currentUserId).toBe(current);
   expect(seen.authInfo).not.toBeNull();
   expect(seen.authInfo?.clientId).toBe("emulator-client");
   expect(seen.authInfo?.scopes).toEqual(scopes);
@@ -143,13 +157,13 @@ describe.each(FLAVORS)("MCP SDK servers behind the gate on $name", ({ express, a
   ] as const;
 
   describe.each(sdks)("%s", (_sdk, endpoint) => {
-    let gateParses: Running; // router first, no body parser: the gate parses, the route passes req.body
+    let gateParses: Running; // router first, no body parser: the gate parses, the route passes req.body; sessionContext
     let routeParses: Running; // the example's layout: router first, express.json() on the route
     const calls: string[] = [];
 
     beforeAll(async () => {
       const a = express();
-      a.use(adapter.descopeMcpAuth(POLICY()));
+      a.use(adapter.descopeMcpAuth({ ...POLICY(), sessionContext: true }));
       a.post("/mcp", endpoint(adapter, calls));
       gateParses = await listen(a);
 
@@ -163,10 +177,15 @@ describe.each(FLAVORS)("MCP SDK servers behind the gate on $name", ({ express, a
       await routeParses.close();
     });
 
-    it("hands the tool the caller's AuthInfo and session", async () => {
-      for (const server of [gateParses, routeParses]) {
+    it("hands the tool the caller's AuthInfo and session (and the current session with sessionContext)", async () => {
+      // Another engine of the process turned the session context on: without the option, this gate
+      // runs nothing in it, so getSession() finds no session there.
+      for (const [server, current] of [
+        [gateParses, "U-sdk-1"],
+        [routeParses, "none"],
+      ] as const) {
         const token = await emu.mintToken({ sub: "U-sdk-1", scope: "openid notes:read" });
-        expectCaller(await whoami(`${server.url}/mcp`, token), token, "U-sdk-1", ["openid", "notes:read"]);
+        expectCaller(await whoami(`${server.url}/mcp`, token), token, "U-sdk-1", ["openid", "notes:read"], current);
       }
     });
 
@@ -188,13 +207,17 @@ describe.each(FLAVORS)("MCP SDK servers behind the gate on $name", ({ express, a
       expect(calls.slice(before)).toEqual(["write_note"]);
     });
 
-    it("isolates 50 concurrent callers: every tool sees its own user (AsyncLocalStorage)", async () => {
-      for (const server of [gateParses, routeParses]) {
+    it("isolates 50 concurrent callers: every tool sees its own user (its context; AsyncLocalStorage)", async () => {
+      for (const [server, withContext] of [
+        [gateParses, true],
+        [routeParses, false],
+      ] as const) {
         const users = Array.from({ length: 50 }, (_, i) => `U-concurrent-${String(i).padStart(2, "0")}`);
         const tokens = await Promise.all(users.map((sub, i) => emu.mintToken({ sub, scope: `openid n:${i}` })));
         const seen = await Promise.all(tokens.map((token, i) => whoami(`${server.url}/mcp`, token, i + 1)));
         seen.forEach((s, i) => {
-          expectCaller(s, tokens[i] as string, users[i] as string, ["openid", `n:${i}`]);
+          const user = users[i] as string;
+          expectCaller(s, tokens[i] as string, user, ["openid", `n:${i}`], withContext ? user : "none");
         });
       }
       expect(adapter.getSession()).toBeUndefined();

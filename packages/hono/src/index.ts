@@ -7,7 +7,7 @@ import {
   getSession,
   type McpAuthInfo,
   requireSession,
-  runWithSession,
+  type SessionSource,
 } from "@descope-mcp/core";
 import type { Context, Handler, MiddlewareHandler } from "hono";
 
@@ -42,7 +42,7 @@ export {
   UpstreamUnavailableError,
   UserNotFoundError,
 } from "@descope-mcp/core";
-export type { DescopeMcpAuth, DescopeMcpAuthOptions, DescopeSession, McpAuthInfo };
+export type { DescopeMcpAuth, DescopeMcpAuthOptions, DescopeSession, McpAuthInfo, SessionSource };
 
 /** The context variables `descopeMcpAuth()` sets on an authenticated request. */
 export interface DescopeMcpVariables {
@@ -120,7 +120,8 @@ export function descopeMcpAuth(optionsOrAuth: DescopeMcpAuthOptions | DescopeMcp
           // The stream is consumed: `c.req.json()` (and `.text()`) answer from the body the gate judged.
           (c.req.bodyCache as Record<string, unknown>).json = Promise.resolve(parsedBody);
         }
-        await runWithSession(session, next);
+        // With the `sessionContext` option, the core runs this handler with the session current.
+        await next();
         return c.res;
       },
       // Only used when an earlier middleware consumed the stream (else the gate reads the bytes).
@@ -218,14 +219,14 @@ export function mcpHandler(handler: WebStandardMcpHandler): Handler<DescopeMcpEn
   };
 }
 
-// ---- the current session (the core's store: AsyncLocalStorage where the runtime has one) ------------
+// ---- the caller, from a tool or anywhere below the gate (the core's, shared by every adapter) ---------
 
 /**
- * The session of the request being handled (anywhere below the gate, tools included), or
- * `undefined` outside an authenticated request; `requireSession()` throws `NoSessionError` there.
- * Needs AsyncLocalStorage: present on Node, Bun, Deno, Vercel Edge and Cloudflare Workers with
- * `nodejs_compat`; elsewhere it throws a `ConfigurationError` (read `c.get("session")`, or
- * `authInfo.extra.session` in a tool). The core's one store: the same session `@descope-mcp/core`'s
- * `getSession()` sees.
+ * The caller: `getSession(ctx)` in an MCP tool (its context: `ctx` in SDK v2, `extra` in v1) reads
+ * the session the gate handed to the transport, on every runtime; `getSession()` without an argument
+ * finds the current request's session anywhere below the gate when the engine's `sessionContext`
+ * option is on (AsyncLocalStorage: Node, Bun, Deno, Vercel Edge, Cloudflare Workers with
+ * `nodejs_compat`), else throws a `ConfigurationError` saying so. `requireSession()` throws
+ * `NoSessionError` instead of returning `undefined`. In Hono handlers, `c.get("session")`.
  */
 export { getSession, requireSession };

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RemoteEmulator, startEmulator } from "../../../test/edge/emulator.js";
+import { attempt, resetSessionContext } from "../../../test/support/session-context.js";
 import { type DescopeMcpEnv, descopeMcpAuth, getSession, requireScopes, requireSession } from "../src/index.js";
 
 const BASE_URL = "http://127.0.0.1:3000";
@@ -58,8 +59,8 @@ function recordingApp(extra: Partial<DescopeMcpAuthOptions> = {}) {
       userId: session.userId,
       parsedBody: c.get("parsedBody"),
       json: await c.req.json().catch((e: Error) => `json() failed: ${e.message}`),
-      current: getSession()?.userId,
-      required: requireSession().userId,
+      current: attempt(() => getSession()),
+      required: attempt(() => requireSession()),
     });
     return c.json({ ran: true }, 200, { "x-app": "yes" });
   });
@@ -98,8 +99,24 @@ describe("descopeMcpAuth", () => {
     expect(seen).toEqual([]);
   });
 
-  it("lets a valid caller through with typed variables, the judged body, getSession() and CORS headers", async () => {
+  it("lets a valid caller through with typed variables, the judged body and CORS headers; getSession() says how to turn it on", async () => {
+    resetSessionContext();
     const { app, seen } = recordingApp();
+    const r = await app.request("/mcp", post(writer, call("write_note")));
+    expect(r.status).toBe(200);
+    expect(r.headers.get("access-control-allow-origin")).toBe("*");
+    const off = /^getSession\(\) without an argument needs the session context: turn on the sessionContext option/;
+    expect(seen).toEqual([
+      expect.objectContaining({
+        userId: "U2EmulatorUser0001",
+        current: expect.stringMatching(off),
+        required: expect.stringMatching(off),
+      }),
+    ]);
+  });
+
+  it("with sessionContext, getSession() finds the caller anywhere below the gate, and nothing outside", async () => {
+    const { app, seen } = recordingApp({ sessionContext: true });
     const r = await app.request("/mcp", post(writer, call("write_note")));
     expect(r.status).toBe(200);
     expect(r.headers.get("x-app")).toBe("yes");

@@ -54,9 +54,9 @@ const quickStartV2 = () =>
     const mcp = createMcpHandler(() => {
       const server = new McpServer({ name: "notes", version: "1.0.0" });
       server.registerTool("whoami", {}, async (ctx) =>
-        text({ user: ctx.http?.authInfo?.extra?.userId, session: getSession()?.userId }),
+        text({ user: ctx.http?.authInfo?.extra?.userId, session: getSession(ctx)?.userId }),
       );
-      server.registerTool("write_note", {}, async () => text({ saved: true, by: getSession()?.userId }));
+      server.registerTool("write_note", {}, async (ctx) => text({ saved: true, by: getSession(ctx)?.userId }));
       return server;
     });
     const app = new Hono();
@@ -75,9 +75,9 @@ const quickStartV1 = () =>
       mcpHandler(async (request, options) => {
         const server = new McpServerV1({ name: "notes", version: "1.0.0" });
         server.registerTool("whoami", {}, async (extra) =>
-          text({ user: extra.authInfo?.extra?.userId, session: getSession()?.userId }),
+          text({ user: extra.authInfo?.extra?.userId, session: getSession(extra)?.userId }),
         );
-        server.registerTool("write_note", {}, async () => text({ saved: true, by: getSession()?.userId }));
+        server.registerTool("write_note", {}, async (extra) => text({ saved: true, by: getSession(extra)?.userId }));
         const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
         await server.connect(transport);
         return transport.handleRequest(request, options);

@@ -15,6 +15,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RemoteEmulator, startEmulator } from "../../../test/edge/emulator.js";
+import { attempt } from "../../../test/support/session-context.js";
 import { type DescopeMcpEnv, descopeMcpAuth, getSession, mcpHandler } from "../src/index.js";
 
 const BASE_URL = "http://127.0.0.1:3000";
@@ -34,12 +35,15 @@ const text = (value: unknown) => ({ content: [{ type: "text" as const, text: JSO
 const textOf = (result: unknown) =>
   JSON.parse((result as { content: Array<{ text: string }> }).content[0]?.text as string) as Record<string, unknown>;
 
-/** The tools both servers register: who the SDK says is calling, and who getSession() says. */
+/**
+ * The tools both servers register: who the SDK says is calling, who `getSession(ctx)` reads from the
+ * tool's context, and who `getSession()` finds in the session context (the gate's `sessionContext`).
+ */
 const ran: string[] = [];
 function v2Server() {
   const server = new McpServer({ name: "notes-v2", version: "1.0.0" });
   server.registerTool("whoami", {}, async (ctx) =>
-    text({ client: ctx.http?.authInfo?.clientId, user: getSession()?.userId }),
+    text({ client: ctx.http?.authInfo?.clientId, user: getSession(ctx)?.userId, current: attempt(() => getSession()) }),
   );
   server.registerTool("write_note", {}, async () => {
     ran.push("v2 write_note");
@@ -50,7 +54,7 @@ function v2Server() {
 function v1Server() {
   const server = new McpServerV1({ name: "notes-v1", version: "1.0.0" });
   server.registerTool("whoami", {}, async (extra) =>
-    text({ client: extra.authInfo?.clientId, user: getSession()?.userId }),
+    text({ client: extra.authInfo?.clientId, user: getSession(extra)?.userId, current: attempt(() => getSession()) }),
   );
   server.registerTool("write_note", {}, async () => {
     ran.push("v1 write_note");
@@ -60,7 +64,12 @@ function v1Server() {
 }
 
 const gate = () =>
-  descopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL, toolScopes: { write_note: ["notes:write"] } });
+  descopeMcpAuth({
+    issuerURL: emu.issuerURL,
+    baseURL: BASE_URL,
+    toolScopes: { write_note: ["notes:write"] },
+    sessionContext: true,
+  });
 
 const APPS = {
   "v2 createMcpHandler": () =>
@@ -101,7 +110,7 @@ async function connect(app: Hono<DescopeMcpEnv>, sdk: "v1" | "v2", token: string
 
 describe.each(Object.keys(APPS) as Array<keyof typeof APPS>)("mcpHandler with the %s", (name) => {
   it.each(["v2", "v1"] as const)(
-    "serves the official %s client: authInfo and getSession() reach the tool",
+    "serves the official %s client: authInfo, getSession(ctx) and getSession() reach the tool",
     async (sdk) => {
       const client = await connect(APPS[name](), sdk, reader);
       const tools = await client.listTools();
@@ -109,6 +118,7 @@ describe.each(Object.keys(APPS) as Array<keyof typeof APPS>)("mcpHandler with th
       expect(textOf(await client.callTool({ name: "whoami", arguments: {} }))).toEqual({
         client: "client-r",
         user: "U2EmulatorUser0001",
+        current: "U2EmulatorUser0001",
       });
       await client.close();
     },
@@ -165,6 +175,7 @@ describe("mcpHandler", () => {
     expect(textOf(((await r.json()) as { result: unknown }).result)).toEqual({
       client: "client-r",
       user: "U2EmulatorUser0001",
+      current: "U2EmulatorUser0001",
     });
     expect(ran).toEqual([]);
   });

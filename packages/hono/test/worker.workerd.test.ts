@@ -1,6 +1,6 @@
 // The README's Cloudflare Workers recipe (test/recipes/worker.ts) inside workerd, with the official
-// v2 client in the Worker itself: metadata, 401, the caller reaching the tool through getSession()
-// (AsyncLocalStorage under nodejs_compat), write_note refused without notes:write.
+// v2 client in the Worker itself: metadata, 401, the caller reaching the tool through
+// getSession(ctx), write_note refused without notes:write.
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RemoteEmulator, startEmulator } from "../../../test/edge/emulator.js";

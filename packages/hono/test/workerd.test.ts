@@ -64,7 +64,13 @@ describe("in workerd without compatibility flags (no Node APIs)", () => {
             .post("/mcp", (c) => {
               let current;
               try { current = getSession()?.userId ?? "none"; } catch (error) { current = error.message; }
-              return c.json({ user: c.get("session").userId, body: c.get("parsedBody"), current, process: typeof process });
+              let sessionContext;
+              try {
+                descopeMcpAuth({ issuerURL: env.ISSUER, baseURL: "https://mcp.example.com", sessionContext: true });
+                sessionContext = "created";
+              } catch (error) { sessionContext = error.message; }
+              const fromContext = getSession({ authInfo: c.get("auth") })?.userId;
+              return c.json({ user: c.get("session").userId, body: c.get("parsedBody"), current, sessionContext, fromContext, process: typeof process });
             });
           return app.fetch(request, env);
         },
@@ -85,6 +91,10 @@ describe("in workerd without compatibility flags (no Node APIs)", () => {
       user: "U2EmulatorUser0001",
       body: { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {} } },
       current: expect.stringMatching(/^getSession\(\) needs AsyncLocalStorage.*nodejs_compat/),
+      // The option that needs AsyncLocalStorage fails when the engine is made, not on a request.
+      sessionContext: expect.stringMatching(/^sessionContext needs AsyncLocalStorage.*nodejs_compat/),
+      // The caller handed over explicitly needs nothing from the runtime.
+      fromContext: "U2EmulatorUser0001",
       process: "undefined",
     });
   });

@@ -79,7 +79,8 @@ function buildUser(session: DescopeSession): DescopeMcpUser {
  * A refusal is answered by the guard itself, verbatim (status, `WWW-Authenticate`, JSON body), and
  * Nest runs nothing more for that request: no handler, and no exception filter — Nest's or yours —
  * can rewrite the answer. An allowed request carries `req.auth` (MCP SDK `AuthInfo`), `req.user`
- * (unless something set it before) and the session (`@DescopeSession()`, `getSession()`).
+ * (unless something set it before) and the session (`@DescopeSession()`, `getSession(ctx)` in tools;
+ * `getSession()` anywhere below with the engine's `sessionContext` option).
  */
 @Injectable()
 export class DescopeMcpAuthGuard implements CanActivate {

@@ -12,6 +12,7 @@ export type {
   GetTenantConnectionTokenParams,
   GetUserConnectionTokenParams,
   McpAuthInfo,
+  SessionSource,
   TenantAccess,
   Timeouts,
 } from "@descope-mcp/core";

@@ -1,6 +1,6 @@
 import { createDescopeMcpAuth, type DescopeMcpAuth, type DescopeMcpAuthOptions } from "@descope-mcp/core";
 import { ConfigurableModuleBuilder, Inject, type MiddlewareConsumer, Module, type NestModule } from "@nestjs/common";
-import { APP_INTERCEPTOR, HttpAdapterHost } from "@nestjs/core";
+import { ApplicationConfig, HttpAdapterHost } from "@nestjs/core";
 import { DescopeMcpAuthGuard } from "./guard.js";
 import {
   type HttpAdapterLike,
@@ -67,7 +67,6 @@ function engineFrom(options: DescopeMcpAuthModuleOptions): DescopeMcpAuth {
   providers: [
     { provide: DESCOPE_MCP_AUTH, inject: [built.MODULE_OPTIONS_TOKEN], useFactory: engineFrom },
     DescopeMcpAuthGuard,
-    { provide: APP_INTERCEPTOR, useClass: DescopeMcpSessionInterceptor },
   ],
   exports: [DESCOPE_MCP_AUTH, DescopeMcpAuthGuard],
 })
@@ -75,12 +74,19 @@ export class DescopeMcpAuthModule extends built.ConfigurableModuleClass implemen
   constructor(
     @Inject(DESCOPE_MCP_AUTH) private readonly auth: DescopeMcpAuth,
     @Inject(HttpAdapterHost) private readonly host: HttpAdapterHost,
+    @Inject(ApplicationConfig) private readonly application: ApplicationConfig,
   ) {
     super();
   }
 
   /** Runs during `app.init()`: after Nest registered its body parsers, before it registers any controller route. */
   configure(_consumer: MiddlewareConsumer): void {
+    // The engine's `sessionContext` option: a global interceptor runs every authenticated request with
+    // its session current. Added only then: any interceptor at all costs each request Nest's rxjs
+    // pipeline, and without the option there is nothing for it to do.
+    if (this.auth.config.sessionContext) {
+      this.application.addGlobalInterceptor(new DescopeMcpSessionInterceptor(this.auth));
+    }
     const adapter = this.host.httpAdapter as unknown as HttpAdapterLike | undefined;
     if (!adapter) return; // an application context without HTTP
     if (adapter.getType() === "fastify") keepFastifyParsersOffMcpPath(adapter.getInstance(), this.auth);

@@ -128,6 +128,7 @@ describe.each(Object.keys(MAJORS) as Array<keyof typeof MAJORS>)("a CommonJS app
         body: toolCall("whoami"),
         userId: "U2EmulatorUser0001",
         session: "U2EmulatorUser0001",
+        fromRequest: "U2EmulatorUser0001",
         auth: "cjs-client",
       });
     } finally {

@@ -22,7 +22,9 @@ afterAll(() => emu.close());
 
 function buildServer() {
   const server = new McpServer({ name: "notes", version: "1.0.0" });
-  server.registerTool("whoami", {}, async () => ({ content: [{ type: "text", text: `${getSession()?.userId}` }] }));
+  server.registerTool("whoami", {}, async (ctx) => ({
+    content: [{ type: "text", text: `${getSession(ctx)?.userId}` }],
+  }));
   return server;
 }
 

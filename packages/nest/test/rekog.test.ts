@@ -21,6 +21,7 @@ import {
   ToolScopes,
 } from "@rekog/mcp-nest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { attempt } from "../../../test/support/session-context.js";
 import { DescopeMcpAuthGuard, DescopeMcpAuthModule, type DescopeMcpUser, getSession } from "../src/index.js";
 import {
   freePort,
@@ -51,7 +52,8 @@ class NotesTools {
     return json({
       user: raw?.user?.sub ?? null,
       auth: raw?.auth?.extra?.userId ?? null,
-      session: getSession()?.userId ?? null,
+      session: raw ? (getSession(raw)?.userId ?? null) : null,
+      current: attempt(() => getSession()),
     });
   }
 
@@ -75,7 +77,13 @@ async function startMcpNest(platform: Platform, extra: Record<string, unknown> =
 
   @Module({
     imports: [
-      DescopeMcpAuthModule.forRoot({ issuerURL: emu.issuerURL, baseURL, challengeScopes: ["openid"], ...extra }),
+      DescopeMcpAuthModule.forRoot({
+        issuerURL: emu.issuerURL,
+        baseURL,
+        challengeScopes: ["openid"],
+        sessionContext: true,
+        ...extra,
+      }),
     ],
     controllers: [NotesTools, McpHttp],
     providers: [{ provide: APP_GUARD, useClass: DescopeMcpAuthGuard }],
@@ -111,10 +119,15 @@ describe.each(PLATFORMS)("@rekog/mcp-nest behind the guard on %s", (platform) =>
     expect(r.headers.get("www-authenticate")).toBe(`Bearer scope="openid", resource_metadata="${server.prm}"`);
   });
 
-  it("hands MCP-Nest the Descope caller: its tools see req.user, req.auth and getSession()", async () => {
+  it("hands MCP-Nest the Descope caller: its tools see req.user, req.auth, getSession(req) and getSession()", async () => {
     const r = await postMcp(`${server.url}/mcp`, toolCall("whoami"), await token({ sub: "U-rekog" }));
     expect(r.status).toBe(200);
-    expect(toolOutput(await rpcResult(r))).toEqual({ user: "U-rekog", auth: "U-rekog", session: "U-rekog" });
+    expect(toolOutput(await rpcResult(r))).toEqual({
+      user: "U-rekog",
+      auth: "U-rekog",
+      session: "U-rekog",
+      current: "U-rekog",
+    });
   });
 
   it("lets @ToolScopes read the caller's scopes: tools/list hides what the token cannot call", async () => {
@@ -162,6 +175,7 @@ describe.each(PLATFORMS)("@rekog/mcp-nest behind the guard on %s", (platform) =>
       user,
       auth: user,
       session: user,
+      current: user,
     });
     await expect(client.callTool({ name: "write_note", arguments: {} })).rejects.toBeInstanceOf(UnauthorizedError);
     expect(oauth.lastRequestedScope?.split(" ")).toContain("notes:write");

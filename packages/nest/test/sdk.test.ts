@@ -1,7 +1,7 @@
 // MCP SDK servers in a Nest controller behind the guard, on Express and Fastify: v2
 // (NodeStreamableHTTPServerTransport, createMcpHandler + toNodeHandler) and v1
 // (StreamableHTTPServerTransport). Tools see the caller as the SDKs hand it over (`ctx.http.authInfo`,
-// `extra.authInfo`) and through `getSession()`; the official v2 and v1 clients run the whole OAuth
+// `extra.authInfo`) and through `getSession(ctx)`; the official v2 and v1 clients run the whole OAuth
 // flow (401 → discovery → registration → PKCE → token → 403 step-up) against the README's wiring.
 import { type DescopeEmulator, HeadlessOAuthClient, startDescopeEmulator } from "@descope-mcp/testing";
 import {
@@ -39,16 +39,20 @@ afterAll(() => emu.close());
 
 const json = (value: unknown) => ({ content: [{ type: "text" as const, text: JSON.stringify(value) }] });
 const calls: string[] = [];
-const session = () => getSession()?.userId ?? null;
+const session = (context: Parameters<typeof getSession>[0]) => getSession(context)?.userId ?? null;
 
 function v2Server() {
   const server = new McpServer({ name: "v2", version: "1.0.0" });
   server.registerTool("whoami", { description: "who is calling" }, async (ctx) =>
-    json({ user: ctx.http?.authInfo?.extra?.userId ?? null, scopes: ctx.http?.authInfo?.scopes, session: session() }),
+    json({
+      user: ctx.http?.authInfo?.extra?.userId ?? null,
+      scopes: ctx.http?.authInfo?.scopes,
+      session: session(ctx),
+    }),
   );
-  server.registerTool("write_note", { description: "needs notes:write" }, async () => {
+  server.registerTool("write_note", { description: "needs notes:write" }, async (ctx) => {
     calls.push("write_note");
-    return json({ saved: true, by: session() });
+    return json({ saved: true, by: session(ctx) });
   });
   return server;
 }
@@ -56,11 +60,11 @@ function v2Server() {
 function v1Server() {
   const server = new McpServerV1({ name: "v1", version: "1.0.0" });
   server.registerTool("whoami", { description: "who is calling" }, async (extra) =>
-    json({ user: extra.authInfo?.extra?.userId ?? null, scopes: extra.authInfo?.scopes, session: session() }),
+    json({ user: extra.authInfo?.extra?.userId ?? null, scopes: extra.authInfo?.scopes, session: session(extra) }),
   );
-  server.registerTool("write_note", { description: "needs notes:write" }, async () => {
+  server.registerTool("write_note", { description: "needs notes:write" }, async (extra) => {
     calls.push("write_note");
-    return json({ saved: true, by: session() });
+    return json({ saved: true, by: session(extra) });
   });
   return server;
 }

@@ -8,6 +8,7 @@ import { ROUTE_ARGS_METADATA } from "@nestjs/common/constants";
 import { Reflector } from "@nestjs/core";
 import { lastValueFrom, Observable } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { attempt, resetSessionContext } from "../../../test/support/session-context.js";
 import {
   DESCOPE_MCP_AUTH,
   DescopeMcpAuthGuard,
@@ -276,25 +277,34 @@ describe("DescopeMcpSessionInterceptor", () => {
   const handler = {
     handle: () =>
       new Observable<string | null>((subscriber) => {
-        subscriber.next(getSession()?.userId ?? null);
+        subscriber.next(attempt(() => getSession()));
         subscriber.complete();
       }),
   };
+  const withContext = () => createDescopeMcpAuth({ issuerURL: emu.issuerURL, baseURL: BASE_URL, sessionContext: true });
 
-  it("runs the rest of the request with the caller's session current", async () => {
+  it("without the sessionContext option, passes the request on untouched (getSession() says how to turn it on)", async () => {
+    resetSessionContext();
     const req = nodeRequest({ token: await emu.mintToken({ sub: "U-interceptor" }) });
     await guard().canActivate(httpContext(req, nodeResponse()));
-    const run = new DescopeMcpSessionInterceptor().intercept(httpContext(req, nodeResponse()), handler);
+    const run = new DescopeMcpSessionInterceptor(auth).intercept(httpContext(req, nodeResponse()), handler);
+    expect(await lastValueFrom(run)).toMatch(/^getSession\(\) without an argument needs the session context/);
+  });
+
+  it("with it, runs the rest of the request with the caller's session current", async () => {
+    const req = nodeRequest({ token: await emu.mintToken({ sub: "U-interceptor" }) });
+    await guard().canActivate(httpContext(req, nodeResponse()));
+    const run = new DescopeMcpSessionInterceptor(withContext()).intercept(httpContext(req, nodeResponse()), handler);
     expect(await lastValueFrom(run)).toBe("U-interceptor");
     expect(getSession()).toBeUndefined();
   });
 
   it("passes requests without a session, and other contexts, untouched", async () => {
-    const interceptor = new DescopeMcpSessionInterceptor();
-    expect(
-      await lastValueFrom(interceptor.intercept(httpContext(nodeRequest({}), nodeResponse()), handler)),
-    ).toBeNull();
+    const interceptor = new DescopeMcpSessionInterceptor(withContext());
+    expect(await lastValueFrom(interceptor.intercept(httpContext(nodeRequest({}), nodeResponse()), handler))).toBe(
+      "none",
+    );
     const rpc = { getType: () => "rpc" } as unknown as ExecutionContext;
-    expect(await lastValueFrom(interceptor.intercept(rpc, handler))).toBeNull();
+    expect(await lastValueFrom(interceptor.intercept(rpc, handler))).toBe("none");
   });
 });

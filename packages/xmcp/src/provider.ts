@@ -8,7 +8,14 @@ import {
   isUnderMcpPath,
   PayloadTooLargeError,
 } from "@descope-mcp/core";
-import { gateInputFromNode, handOverBody, type NodeRequest, runWithSession, writeResult } from "@descope-mcp/core/node";
+import {
+  enableSessionContext,
+  gateInputFromNode,
+  handOverBody,
+  type NodeRequest,
+  runWithSession,
+  writeResult,
+} from "@descope-mcp/core/node";
 import { grantFor, register, remember, wrappedPaths } from "./registry.js";
 import {
   type XmcpNext,
@@ -174,6 +181,9 @@ export function descopeProvider(optionsOrAuth: DescopeConfig | DescopeMcpAuth): 
   const engine = engineFrom(optionsOrAuth);
   const mcpPath = engine.config.mcpPath;
   register(engine);
+  // xmcp's accessors (getSession(), getUser(), …) read the current request's session, as
+  // `@xmcp-dev/descope`'s do: the session context is always on here, whatever the engine's option.
+  enableSessionContext();
 
   /** Decides one request to the MCP endpoint and either answers it or hands it on, exactly once. */
   const gate = (req: XmcpNodeRequest, res: XmcpNodeResponse, next: XmcpNext, parserError?: ParserError) => {

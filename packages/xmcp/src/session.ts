@@ -5,7 +5,7 @@ import {
   type GetUserConnectionTokenParams,
   NoSessionError,
 } from "@descope-mcp/core";
-import { getSession as currentSession } from "@descope-mcp/core/node";
+import { getSession as coreSession, enableSessionContext } from "@descope-mcp/core/node";
 import { engineOf } from "./registry.js";
 
 /** A tenant's roles and permissions (from the token's `tenants` claim). */
@@ -46,6 +46,15 @@ export interface DescopeSession {
   readonly scopes: readonly string[];
   /** The OAuth client the token was issued to (`azp`), when known. */
   readonly clientId: string | undefined;
+}
+
+/**
+ * The current request's session. xmcp's accessors always read it from the session context (as
+ * `@xmcp-dev/descope`'s do), so it is on for them whatever the engine's `sessionContext` option.
+ */
+function currentSession(): CoreSession | undefined {
+  enableSessionContext();
+  return coreSession();
 }
 
 const compatible = new WeakMap<CoreSession, DescopeSession>();

@@ -25,6 +25,7 @@ import {
 import { APP_GUARD } from "@nestjs/core";
 import type { NestExpressApplication } from "@nestjs/platform-express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { attempt } from "../../../../test/support/session-context.js";
 import {
   DescopeMcpAuthGuard,
   DescopeMcpAuthModule,
@@ -67,7 +68,7 @@ function answer(request: unknown, response: unknown, path: string) {
       method: req.method,
       body: body ?? null,
       authUser: raw.auth?.extra?.userId ?? null,
-      alsUser: getSession()?.userId ?? null,
+      alsUser: attempt(() => getSession()),
       user: raw.user ?? null,
       resourceMetadata: raw[REKOG_KEY] ?? null,
     }),
@@ -96,7 +97,7 @@ class ScopedMcpController {
 class RestController {
   @Get("me")
   me(@DescopeSession() session: DescopeSession, @DescopeSession("userId") userId: string) {
-    return { userId, scopes: session.scopes, alsUser: getSession()?.userId ?? null };
+    return { userId, scopes: session.scopes, alsUser: attempt(() => getSession()) };
   }
 
   @RequireScopes("admin:read")
@@ -183,6 +184,8 @@ export function httpSuite(nest: string): void {
       baseURL: BASE_URL,
       toolScopes: { write_note: ["notes:write"] },
       resourceName: "nest test",
+      // getSession() in handlers below the guard (alsUser): the module's session interceptor.
+      sessionContext: true,
     };
     core = createDescopeMcpAuth(options);
   });
