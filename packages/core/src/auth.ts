@@ -488,24 +488,25 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
   /**
    * Verifies `token`; upstream work it waits for (discovery, JWKS) must finish by `deadline` (ms
    * since the epoch, real time): one budget per request, however many fetches it needs.
-   * `beforeVerifying` runs for a token the cache does not hold (and may throw to refuse it).
    */
-  function verifyWithin(
-    token: string,
-    deadline: number,
-    beforeVerifying?: (token: string) => void,
-  ): Promise<DescopeSession> {
-    const cached = tokenCache !== undefined && typeof token === "string";
+  function verifyWithin(token: string, deadline: number): Promise<DescopeSession> {
     try {
-      if (cached) {
-        const hit = tokenCache.get(token);
-        if (hit !== undefined) return Promise.resolve(hit);
-      }
-      beforeVerifying?.(token);
+      const hit = cachedSession(token);
+      if (hit !== undefined) return Promise.resolve(hit);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (cached) {
+    return verifyUncached(token, deadline);
+  }
+
+  /** The session of a token verified before and still cached; throws `TokenExpiredError` once it expired. */
+  function cachedSession(token: string): DescopeSession | undefined {
+    return tokenCache !== undefined && typeof token === "string" ? tokenCache.get(token) : undefined;
+  }
+
+  /** Verifies a token the cache does not hold; concurrent first uses of one token share the work. */
+  function verifyUncached(token: string, deadline: number): Promise<DescopeSession> {
+    if (tokenCache !== undefined && typeof token === "string") {
       let pending = verifying.get(token);
       if (pending === undefined) {
         pending = verifyFresh(token, deadline);
@@ -590,9 +591,14 @@ function build(options: ResolvedOptions): DescopeMcpAuth {
     let session: DescopeSession | undefined;
     let body: unknown;
     try {
-      // The token's syntax is checked only for a token not verified before (see `bearerCredentials`).
+      // A token verified before is answered at once; only another one has its syntax checked (see
+      // `bearerCredentials`) and is verified.
       const token = bearerCredentials(input);
-      session = await verifyWithin(token, Date.now() + options.timeouts.request, checkBearerToken);
+      session = cachedSession(token);
+      if (session === undefined) {
+        checkBearerToken(token);
+        session = await verifyUncached(token, Date.now() + options.timeouts.request);
+      }
       if (needsBody) {
         if (bodyHeaders) checkBodyHeaders(bodyHeaders, options.bodyLimit);
         const raw =

@@ -28,6 +28,16 @@ export type NodeRequest = IncomingMessage & {
   _body?: unknown;
 };
 
+/** Options of {@link readNodeBody}. */
+export interface ReadNodeBodyOptions {
+  /**
+   * Watch the bytes go by while someone else reads the stream (a framework's own body parser), rather
+   * than read it: the stream is neither paused nor taken away from that reader, which gets every byte
+   * this promise gets. Default `false`: the gate is the reader, and stops reading past `limit`.
+   */
+  observe?: boolean;
+}
+
 /**
  * Reads a Node request's body for the gate, once, up to `limit` bytes. When a body parser mounted
  * before the gate has already consumed the stream, what it produced is returned instead (the gate
@@ -36,7 +46,7 @@ export type NodeRequest = IncomingMessage & {
  * a body over `limit` with `PayloadTooLargeError`: at once when its `Content-Length` says so, else as
  * soon as it crosses the limit.
  */
-export function readNodeBody(req: NodeRequest, limit: number): Promise<unknown> {
+export function readNodeBody(req: NodeRequest, limit: number, options: ReadNodeBodyOptions = {}): Promise<unknown> {
   if (req.readableEnded || req._body === true) {
     if (req.body === undefined) {
       return Promise.reject(
@@ -69,7 +79,7 @@ export function readNodeBody(req: NodeRequest, limit: number): Promise<unknown> 
       const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       size += bytes.byteLength;
       if (size > limit) {
-        req.pause();
+        if (!options.observe) req.pause();
         settle(new PayloadTooLargeError(limit));
         return;
       }

@@ -136,6 +136,12 @@ export function toolCallsIn(body: unknown): ToolCall[] {
   return calls;
 }
 
+/** Whether a record has an own key (without listing them all, as `Object.keys` would on every request). */
+function hasEntries(record: Readonly<Record<string, unknown>>): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
+}
+
 /**
  * The scopes an MCP request needs: the server-wide ones plus, for every `tools/call` in the body,
  * that tool's scopes (a tool without an entry needs none of its own). Tools are looked for only
@@ -152,7 +158,7 @@ export function scopesForRequest(
 } {
   const scopes = new Set(policy.requiredScopes);
   const tools: string[] = [];
-  if (body !== undefined && Object.keys(policy.toolScopes).length > 0) {
+  if (body !== undefined && hasEntries(policy.toolScopes)) {
     for (const call of toolCallsIn(body)) {
       tools.push(call.name);
       const needed = Object.hasOwn(policy.toolScopes, call.name) ? policy.toolScopes[call.name] : undefined;

@@ -123,7 +123,9 @@ describe("the engine's waitUntil option", () => {
       jwksURL: emu.jwksURL,
       baseURL: "https://mcp.example.com",
       fetch: dropping,
-      timeouts: { request: 50 },
+      // The first request gives up on the dropped fetch after 1 s; the second fetches the keys for real
+      // within the same budget (a loaded machine must not make it miss it).
+      timeouts: { request: 1000 },
     });
     const token = await emu.mintToken({ aud: "https://mcp.example.com/mcp" });
     await expect(auth.verifyToken(token)).rejects.toThrow(/could not be loaded within this request's time limit/);

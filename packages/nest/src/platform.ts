@@ -5,7 +5,6 @@
  * objects, hands the core what it reads, and writes back what it answers.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
 import {
   AS_WELL_KNOWN,
   type AuthErrorResult,
@@ -70,7 +69,13 @@ export function nodeResponseOf(res: unknown): ServerResponse {
 }
 
 /** The path part of a request target (no query, no fragment). */
-const pathOf = (target: string | undefined) => (target ?? "").split(/[?#]/, 1)[0] as string;
+function pathOf(target: string | undefined): string {
+  if (target === undefined) return "";
+  const q = target.indexOf("?");
+  const h = target.indexOf("#");
+  const end = q < 0 ? h : h < 0 ? q : Math.min(q, h);
+  return end < 0 ? target : target.slice(0, end);
+}
 
 /**
  * Whether a request reaches the MCP endpoint: its route pattern (which includes Nest's global
@@ -78,12 +83,14 @@ const pathOf = (target: string | undefined) => (target ?? "").split(/[?#]/, 1)[0
  * is safe; gating too little is not, so either one is enough.
  */
 export function reachesMcpEndpoint(req: unknown, mcpPath: string): boolean {
-  const pattern = isFastifyRequest(req) ? req.routeOptions?.url : (req as ExpressRequestLike).route?.path;
-  if (typeof pattern === "string" && isUnderMcpPath(pattern, mcpPath)) return true;
-  const path = isFastifyRequest(req)
+  // The path first: it is at hand (Fastify builds a new `routeOptions` object on every read).
+  const fastify = isFastifyRequest(req);
+  const path = fastify
     ? pathOf(req.raw.url)
     : ((req as ExpressRequestLike).path ?? pathOf((req as ExpressRequestLike).url));
-  return isUnderMcpPath(path, mcpPath);
+  if (isUnderMcpPath(path, mcpPath)) return true;
+  const pattern = fastify ? req.routeOptions?.url : (req as ExpressRequestLike).route?.path;
+  return typeof pattern === "string" && isUnderMcpPath(pattern, mcpPath);
 }
 
 /** The core's gate input for a platform request, with `routeScopes` from the route's decorators. */
@@ -93,12 +100,16 @@ export function gateInputOf(req: unknown, routeScopes: readonly string[]) {
     // Fastify has consumed the stream by now: the gate gets the raw bytes the pre-parsing step read
     // (see `keepFastifyParsersOffMcpPath`) or, on a route without that step, what Fastify parsed.
     const read = req[RAW_BODY];
-    return { ...gateInputFromNode(node, { readBody: read ? () => read : async () => req.body }), routeScopes };
+    const input = gateInputFromNode(node, { readBody: read ? () => read : () => Promise.resolve(req.body) });
+    input.routeScopes = routeScopes;
+    return input;
   }
   // Express: the body parsers skip the MCP path, so the gate reads the stream itself (or takes what a
   // parser mounted some other way produced).
   const url = (req as ExpressRequestLike).originalUrl ?? node.url;
-  return { ...gateInputFromNode(node, url === undefined ? {} : { url }), routeScopes };
+  const input = gateInputFromNode(node, url === undefined ? {} : { url });
+  input.routeScopes = routeScopes;
+  return input;
 }
 
 /** Hands the body the gate judged to what runs next (`req.body` on the Node request and on Fastify's wrapper). */
@@ -122,7 +133,7 @@ export function writeAnswer(res: unknown, result: AuthErrorResult): void {
 /** Adds headers (CORS) to whatever the handler answers, on the Node response so hijacked replies keep them. */
 export function addHeaders(res: unknown, headers: Readonly<Record<string, string>>): void {
   const node = nodeResponseOf(res);
-  for (const [name, value] of Object.entries(headers)) node.setHeader(name, value);
+  for (const name in headers) node.setHeader(name, headers[name] as string);
 }
 
 /** What Nest's HTTP adapter offers that the module uses (both platforms). */
@@ -218,9 +229,9 @@ const FASTIFY_BODYLESS = new Set(["GET", "HEAD", "TRACE"]);
 type FastifyErrorHandler = (error: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => unknown;
 
 /**
- * Fastify parses bodies before any guard runs, so on the MCP routes the module reads the raw body
- * first (the core's reader: aborted, cut short and over-the-limit bodies are typed refusals), keeps
- * those bytes for the gate and hands Fastify an identical copy to parse. Whatever then stops the
+ * Fastify parses bodies before any guard runs, so on the MCP routes the module watches the raw bytes
+ * as Fastify reads them (the core's reader, observing: aborted, cut short and over-the-limit bodies are
+ * typed refusals) and keeps them for the gate, which judges exactly what Fastify parsed. Whatever then stops the
  * request before the guard — the read failed, Fastify's parser refused the body (415 for a content
  * type it has no parser for, 400 for JSON it finds unsafe), a hook failed — is answered by the core
  * when the core refuses the request (a 401 for a missing token comes first, then its own 400/405/413);
@@ -251,19 +262,12 @@ export function keepFastifyParsersOffMcpPath(instance: unknown, auth: DescopeMcp
       // Only the request stream itself can be judged (a payload another hook replaced stays
       // Fastify's), and Fastify reads no body for GET, HEAD or TRACE: neither does this step.
       if (payload !== request.raw || FASTIFY_BODYLESS.has(request.raw.method ?? "")) return done(null, payload);
-      const read = readNodeBody(request.raw, bodyLimit);
+      // The bytes Fastify is about to read, seen as they go by (every listener of the stream gets
+      // every chunk): the guard judges exactly what Fastify parses, and no copy is made.
+      const read = readNodeBody(request.raw, bodyLimit, { observe: true });
+      read.catch(() => undefined); // judged by the guard or the error handler below, whichever runs
       request[RAW_BODY] = read;
-      read.then(
-        (bytes) => {
-          // The same bytes again, for Fastify's parser (it checks them against Content-Length).
-          const copy = new Readable({ read() {} }) as Readable & { receivedEncodedLength?: number };
-          copy.push(bytes);
-          copy.push(null);
-          copy.receivedEncodedLength = (bytes as Uint8Array).byteLength;
-          done(null, copy);
-        },
-        (error: unknown) => done(error),
-      );
+      done(null, payload);
     };
     route.preParsing = [
       ...(Array.isArray(route.preParsing) ? route.preParsing : route.preParsing ? [route.preParsing] : []),
