@@ -11,6 +11,7 @@ export const MCP_METHODS: readonly string[] = Object.freeze(["GET", "POST", "DEL
  * path that cannot be decoded counts as gated. One pass over the path, whatever its shape.
  */
 export function isUnderMcpPath(pathname: string, mcpPath: string): boolean {
+  if (pathname === mcpPath) return true; // the usual request: the endpoint as configured
   const p = normalizeForGate(pathname);
   const b = normalizedBase(mcpPath);
   if (p === undefined) return true;

@@ -68,12 +68,15 @@ export function readNodeBody(req: NodeRequest, limit: number, options: ReadNodeB
     const settle = (error: unknown, value?: Uint8Array) => {
       if (settled) return;
       settled = true;
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onFailure);
-      req.off("close", onFailure);
-      if (error) reject(error);
-      else resolve(value);
+      // After its end a stream emits no more data: the listeners stay (settled, they do nothing) rather
+      // than cost four removals on every request. A refusal detaches them, as the stream goes on.
+      if (error) {
+        req.off("data", onData);
+        req.off("end", onEnd);
+        req.off("error", onFailure);
+        req.off("close", onFailure);
+        reject(error);
+      } else resolve(value);
     };
     const onData = (chunk: Buffer | string) => {
       const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;

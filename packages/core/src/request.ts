@@ -82,7 +82,7 @@ export function bearerCredentials(input: AuthenticateInput): string {
   let start = end;
   while (start < header.length && header.charCodeAt(start) === 0x20) start++;
   const credentials = start === end ? undefined : header.slice(start);
-  if (scheme.toLowerCase() !== "bearer") {
+  if (scheme !== "Bearer" && scheme.toLowerCase() !== "bearer") {
     throw new UnauthorizedError(`The ${scheme.slice(0, 20)} authentication scheme is not supported; use Bearer`);
   }
   if (credentials === undefined || credentials.length === 0) throw new InvalidRequestError("The Bearer token is empty");

@@ -98,9 +98,9 @@ export class DescopeMcpAuthGuard implements CanActivate {
     const route = this.routeOf(context.getHandler(), context.getClass());
     if (route.public) return true;
     const { routeScopes } = route;
-    const http = context.switchToHttp();
-    const req: unknown = http.getRequest();
-    const res: unknown = http.getResponse();
+    // An HTTP context's arguments are the request and the response (what switchToHttp() wraps).
+    const req: unknown = context.getArgByIndex(0);
+    const res: unknown = context.getArgByIndex(1);
     const outcome = reachesMcpEndpoint(req, this.auth.config.mcpPath)
       ? await this.auth.gate(gateInputOf(req, routeScopes))
       : await this.authenticateRoute(req, routeScopes);

@@ -6,6 +6,7 @@ import { type DescopeEmulator, startDescopeEmulator } from "@descope-mcp/testing
 import type { ExecutionContext } from "@nestjs/common";
 import { ROUTE_ARGS_METADATA } from "@nestjs/common/constants";
 import { Reflector } from "@nestjs/core";
+import { ExecutionContextHost } from "@nestjs/core/helpers/execution-context-host.js";
 import { lastValueFrom, Observable } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attempt, resetSessionContext } from "../../../test/support/session-context.js";
@@ -75,13 +76,9 @@ function nodeResponse() {
   };
 }
 
+/** The execution context Nest builds for an HTTP route (its own class). */
 function httpContext(req: unknown, res: unknown, handler: () => void = () => undefined, controller = class {}) {
-  return {
-    getType: () => "http",
-    getHandler: () => handler,
-    getClass: () => controller,
-    switchToHttp: () => ({ getRequest: () => req, getResponse: () => res, getNext: () => undefined }),
-  } as unknown as ExecutionContext;
+  return new ExecutionContextHost([req, res, () => undefined], controller as never, handler) as ExecutionContext;
 }
 
 /**
