@@ -14,6 +14,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -141,10 +142,37 @@ process.once("exit", () => {
 });
 
 /**
+ * At most one start in flight per core in this process. Starting a target is CPU-bound (a workerd
+ * target costs about 1.3 s of CPU before it listens): ten at once on two cores take ten times as long
+ * each, and starve the already-running servers whose upstream calls are time-boxed (5 s). Queued, the
+ * same starts finish as soon in total, and the first ones are ready early.
+ */
+const startSlots = { free: availableParallelism(), waiting: [] };
+async function startSlot() {
+  if (startSlots.free > 0) startSlots.free--;
+  else await new Promise((resolve) => startSlots.waiting.push(resolve));
+  return () => {
+    const next = startSlots.waiting.shift();
+    if (next) next();
+    else startSlots.free++;
+  };
+}
+
+/**
  * Runs an example target (`express`, `hono@workerd`, …) with `env`; resolves once it prints
- * `listening`. Rejects with its output if it exits first.
+ * `listening`. Rejects with its output if it exits first. `timeoutMs` counts from the spawn (not
+ * from the wait for a start slot).
  */
 export async function startExample(name, env = {}, { timeoutMs = 30_000 } = {}) {
+  const release = await startSlot();
+  try {
+    return await spawnExample(name, env, timeoutMs);
+  } finally {
+    release();
+  }
+}
+
+async function spawnExample(name, env, timeoutMs) {
   const port = env.PORT ?? String(await examplePort());
   const child = spawnTarget(name, { ...process.env, BASE_URL: `http://127.0.0.1:${port}`, ...env, PORT: port });
   running.add(child);

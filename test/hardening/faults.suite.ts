@@ -94,6 +94,26 @@ async function get(s: Scenario, path: string): Promise<Reply> {
   };
 }
 
+/** A 200, or a failure that shows what the server answered instead (a 503 says which upstream call failed). */
+function expectOk(r: Reply) {
+  expect(r.status, `HTTP ${r.status}: ${r.text.slice(0, 300)}`).toBe(200);
+}
+
+/**
+ * Has a fresh server fetch Descope's keys before a test whose subject comes after them (the
+ * connection-token API): one valid call must pass. A 503 is retried after its Retry-After, twice at
+ * most: on a loaded machine a server's very first request can outrun the 5 s discovery/JWKS budget,
+ * and that path has tests of its own above.
+ */
+async function warmUp(s: Scenario) {
+  let r = await post(s, await s.token());
+  for (let retry = 0; retry < 2 && r.status === 503; retry++) {
+    await sleep(Number(r.headers.get("retry-after") ?? 1) * 1000);
+    r = await post(s, await s.token());
+  }
+  expectOk(r);
+}
+
 /** A 503 the way clients must see it: Retry-After in whole seconds, a clear JSON error, no challenge. */
 function expectUnavailable(r: Reply, description: RegExp) {
   expect(r.status).toBe(503);
@@ -159,7 +179,7 @@ export function describeFaults(framework: string): void {
       it("rotation: after a key rotation (past the cool-down) no valid token is refused, with one refetch under load", async () => {
         const s = await scenario(framework);
         try {
-          expect((await post(s, await s.token())).status).toBe(200);
+          expectOk(await post(s, await s.token()));
           const warmedAt = Date.now();
           // Signed by the old key, never seen by the server: they need the cached key, not the token cache.
           const oldTokens = await Promise.all(Array.from({ length: 10 }, () => s.token()));
@@ -170,7 +190,7 @@ export function describeFaults(framework: string): void {
           const newTokens = await Promise.all(Array.from({ length: 10 }, () => s.token()));
           // The first new-kid token triggers the one refetch; the load follows (see the known bug below
           // for new-kid requests that arrive while that refetch is in flight).
-          expect((await post(s, await s.token())).status).toBe(200);
+          expectOk(await post(s, await s.token()));
           const results = await pool(200, 20, (i) =>
             post(s, (i % 2 === 0 ? newTokens : oldTokens)[Math.floor(i / 2) % 10] as string).then((r) => r.status),
           );
@@ -178,18 +198,18 @@ export function describeFaults(framework: string): void {
           expect(jwksHits(s.emu) - before).toBe(1);
           // Old keys retired at Descope stay trusted until the cache refreshes (jwksMaxAgeSeconds, 600 s).
           s.emu.retireOldKeys();
-          expect((await post(s, await s.token())).status).toBe(200);
+          expectOk(await post(s, await s.token()));
           // Hostile tokens in the same window are still refused.
           expect((await post(s, await s.emu.tokens.unknownKid({ aud: s.server.mcpURL }))).status).toBe(401);
         } finally {
           await s.close();
         }
-      }, 60_000);
+      }, 120_000);
 
       it("new-kid tokens arriving while the one refetch after a rotation is in flight join it instead of being refused", async () => {
         const s = await scenario(framework);
         try {
-          expect((await post(s, await s.token())).status).toBe(200);
+          expectOk(await post(s, await s.token()));
           await s.emu.rotateKeys();
           const fresh = await Promise.all(Array.from({ length: 20 }, () => s.token()));
           s.emu.setFault("jwks", { delayMs: 500 }); // a refetch that takes a moment, as over a real network
@@ -198,12 +218,12 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 60_000);
+      }, 120_000);
 
       it("a rotation right after the last JWKS fetch is followed with one refetch; no valid new-key token is refused", async () => {
         const s = await scenario(framework);
         try {
-          expect((await post(s, await s.token())).status).toBe(200);
+          expectOk(await post(s, await s.token()));
           const before = jwksHits(s.emu);
           await s.emu.rotateKeys();
           const fresh = await s.token();
@@ -213,7 +233,7 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("Descope refusing connections: 503 + Retry-After at once, PRM still served, recovery without restart", async () => {
         const s = await scenario(framework);
@@ -239,7 +259,7 @@ export function describeFaults(framework: string): void {
           await s.emu.resume().catch(() => undefined);
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("JWKS answering 500, then malformed JSON, then a dropped connection: 503 each time, failing fast in between, then recovery", async () => {
         const s = await scenario(framework);
@@ -262,7 +282,7 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("JWKS hanging: 20 concurrent requests share one fetch and all get 503 within the 5 s time-box", async () => {
         const s = await scenario(framework);
@@ -280,7 +300,7 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("discovery hanging: tokens still pass via the well-known JWKS within the request's one 5 s budget; AS metadata 503 until it recovers", async () => {
         const s = await scenario(framework);
@@ -288,7 +308,7 @@ export function describeFaults(framework: string): void {
           const token = await s.token();
           s.emu.setFault("discovery", { delayMs: HANG_MS });
           const r = await post(s, token);
-          expect(r.status).toBe(200);
+          expectOk(r);
           // Discovery gets half the budget (2.5 s), then the well-known JWKS answers at once.
           expect(r.ms).toBeGreaterThan(2000);
           expect(r.ms).toBeLessThan(5000);
@@ -303,7 +323,7 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("discovery and JWKS both hanging on a cold start: one 5 s deadline for the request, not 5 s per fetch", async () => {
         const s = await scenario(framework);
@@ -319,13 +339,13 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("discovery answering 500 or malformed JSON: tokens pass via the fallback JWKS; AS metadata 503 with Retry-After", async () => {
         const s = await scenario(framework);
         try {
           s.emu.setFault("discovery", { status: 500 });
-          expect((await post(s, await s.token())).status).toBe(200);
+          expectOk(await post(s, await s.token()));
           expectUnavailable(
             await get(s, "/.well-known/oauth-authorization-server"),
             /discovery document answered HTTP 500/,
@@ -339,7 +359,7 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("everything answering 500: 503 with a clear error, then recovery without restart", async () => {
         const s = await scenario(framework);
@@ -351,13 +371,13 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("warm keys: with Descope down, 50 concurrent valid tokens still pass and hostile ones are still refused", async () => {
         const s = await scenario(framework);
         try {
           const token = await s.token();
-          expect((await post(s, token)).status).toBe(200);
+          expectOk(await post(s, token));
           const hostile = [
             await s.emu.tokens.expired({ aud: s.server.mcpURL }),
             await s.emu.tokens.unknownKid({ aud: s.server.mcpURL }),
@@ -375,7 +395,7 @@ export function describeFaults(framework: string): void {
             if (down === "suspended") {
               // A tool that needs Descope answers a clear tool error, never the token.
               const r = await post(s, token, call("connection_status"));
-              expect(r.status).toBe(200);
+              expectOk(r);
               expect(toolText(r)).toEqual({
                 isError: true,
                 text: `Could not check the ${CAL_APP} connection: Descope connection-token API could not be reached`,
@@ -388,15 +408,16 @@ export function describeFaults(framework: string): void {
           await s.emu.resume().catch(() => undefined);
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("connection-token endpoint hanging: a clear tool error after the 10 s time-box, no token in it", async () => {
         const s = await scenario(framework);
         try {
+          await warmUp(s);
           const token = await s.token();
           s.emu.setFault("outbound", { delayMs: HANG_MS });
           const r = await post(s, token, call("connection_status"));
-          expect(r.status).toBe(200);
+          expectOk(r);
           expect(toolText(r)).toEqual({
             isError: true,
             text: `Could not check the ${CAL_APP} connection: Descope connection-token API did not answer within 10000 ms`,
@@ -406,7 +427,7 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("connection-token endpoint down or denying: a clear tool error (isError), never the user's token", async () => {
         const s = await scenario(framework);
@@ -417,10 +438,11 @@ export function describeFaults(framework: string): void {
             const t = token ?? (await s.token());
             used.push(t);
             const r = await post(s, t, call("connection_status"));
-            expect(r.status).toBe(200);
+            expectOk(r);
             expectNoToken(t, r.text);
             return toolText(r);
           };
+          await warmUp(s);
           expect(JSON.parse((await status()).text)).toEqual({ appId: CAL_APP, connected: true });
           const prefix = `Could not check the ${CAL_APP} connection: Descope connection-token API`;
           const faults: Array<[Fault, string]> = [
@@ -452,7 +474,7 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
 
       it("an upstream error quoting any fragment of the caller's token or the management key reaches no tool output", async () => {
         const key = `K2${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`;
@@ -462,6 +484,7 @@ export function describeFaults(framework: string): void {
           return [secret.slice(0, 12), secret.slice(-12), signature.slice(0, -1), signature.slice(1), secret];
         };
         try {
+          await warmUp(s);
           for (const [tool, target, secretOf] of [
             ["connection_status", "outbound", (token: string) => token],
             ["profile", "users", () => key],
@@ -475,7 +498,7 @@ export function describeFaults(framework: string): void {
                   body: JSON.stringify({ errorCode: "E062108", errorDescription: `bad ${quote}`, errorMessage: quote }),
                 });
                 const r = await post(s, token, call(tool));
-                expect(r.status).toBe(200);
+                expectOk(r);
                 for (let i = 0; i + 8 <= secret.length; i++) {
                   const piece = secret.slice(i, i + 8);
                   expect(r.text.includes(piece), `${tool} ${status}: "${piece}" leaked in ${r.text}`).toBe(false);
@@ -488,7 +511,7 @@ export function describeFaults(framework: string): void {
         } finally {
           await s.close();
         }
-      }, 30_000);
+      }, 90_000);
     });
   });
 
@@ -505,6 +528,6 @@ export function describeFaults(framework: string): void {
       } finally {
         await s.close();
       }
-    });
+    }, 90_000);
   });
 }

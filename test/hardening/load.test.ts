@@ -40,7 +40,7 @@ function runLoad(): Promise<{ code: number | null; stdout: string; stderr: strin
     let stderr = "";
     child.stdout.on("data", (c) => (stdout += c));
     child.stderr.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 100_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 200_000);
     child.once("exit", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
@@ -87,5 +87,5 @@ describe("load and soak (reduced)", () => {
       }
     }
     expect(code, stderr).toBe(0);
-  }, 120_000);
+  }, 220_000);
 });
