@@ -13,17 +13,10 @@ export const MCP_METHODS: readonly string[] = Object.freeze(["GET", "POST", "DEL
 export function isUnderMcpPath(pathname: string, mcpPath: string): boolean {
   if (pathname === mcpPath) return true; // the usual request: the endpoint as configured
   const p = normalizeForGate(pathname);
-  const b = normalizedBase(mcpPath);
+  const b = normalizeForGate(mcpPath);
   if (p === undefined) return true;
   if (b === "") return true; // the endpoint is the root: everything is under it
   return p === b || p.startsWith(`${b}/`);
-}
-
-/** The last `mcpPath` normalized (one server has one; asked on every request). */
-let lastBase: { path: string; normalized: string | undefined } = { path: "", normalized: "" };
-function normalizedBase(mcpPath: string): string | undefined {
-  if (lastBase.path !== mcpPath) lastBase = { path: mcpPath, normalized: normalizeForGate(mcpPath) };
-  return lastBase.normalized;
 }
 
 function normalizeForGate(path: string): string | undefined {
